@@ -1,0 +1,86 @@
+"""Running the room's window: a QApplication, the main window, and the runtime behind it."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtWidgets import QApplication
+
+from app.runtime import RoomRuntime, resume_session, start_session
+from roomctl.config import Config
+from roomctl.room import Room
+from roomctl.timeline.events import iso_utc
+from roomctl.timeline.store import TimelineStore
+from ui.main_window import MainWindow, Resumable
+
+
+def interrupted_sessions(store: TimelineStore, room_name: str) -> list[Resumable]:
+    return [
+        Resumable(
+            info.id, info.patient, info.phase, iso_utc(info.started_at)[:16].replace("T", " ")
+        )
+        for info in store.sessions(room=room_name, status="interrupted")
+    ]
+
+
+def build_window(
+    config: Config,
+    store: TimelineStore,
+    *,
+    speed: float | None,
+    minutes: int | None,
+    demo: bool,
+    runtimes: list[RoomRuntime],
+) -> MainWindow:
+    """The window with its session factories; every runtime it starts lands in ``runtimes``."""
+
+    def new_session(patient: str, course: int, planned: int) -> Room:
+        runtime = start_session(
+            config,
+            store,
+            speed=speed or 1.0,
+            minutes=planned,
+            patient=patient,
+            course=course,
+            demo=demo,
+            auto_nurse=False,
+        )
+        runtimes.append(runtime)
+        return runtime.room
+
+    def resume(session_id: str) -> Room:
+        runtime = resume_session(config, store, session_id, speed=speed, auto_nurse=False)
+        runtimes.append(runtime)
+        return runtime.room
+
+    return MainWindow(
+        room_name=config.room.name,
+        new_session=new_session,
+        resume_session=resume,
+        resumables=interrupted_sessions(store, config.room.name),
+        patient=config.demo.patient if demo else "",
+        course=config.demo.course,
+        minutes=minutes or config.plan.infusion_minutes,
+    )
+
+
+def run_window(
+    config: Config,
+    store: TimelineStore,
+    *,
+    speed: float | None,
+    minutes: int | None,
+    demo: bool,
+    resume_id: str | None = None,
+) -> int:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    runtimes: list[RoomRuntime] = []
+    window = build_window(config, store, speed=speed, minutes=minutes, demo=demo, runtimes=runtimes)
+    if resume_id is not None:
+        window.open_resumed(resume_id)
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        for runtime in runtimes:
+            runtime.close()

@@ -1,0 +1,213 @@
+"""The composition root: builds the store, the writer, the clock, the scheduler, the devices
+named by config and the Room, and wires them together. The only module that knows every layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from app.dispatch import QtDispatcher
+from app.errors import UserError
+from devices.null import NullLights, NullMusicPlayer
+from roomctl.clock import SessionClock
+from roomctl.config import Config
+from roomctl.cues import ApsScheduler
+from roomctl.demo_nurse import DemoNurse
+from roomctl.room import Room
+from roomctl.timeline.events import Event, Kind
+from roomctl.timeline.store import SessionInfo, StoreError, TimelineStore
+from roomctl.timeline.writer import StoreStatus, TimelineWriter
+from soundscapes.null import NullSoundscapeOutput
+
+HEARTBEAT_S = 1.0
+
+
+class _Reporter:
+    """Adapters exist before the Room does; their reports are routed once it is there."""
+
+    def __init__(self, source: str, dispatch: Callable[[Callable[[], None]], None]) -> None:
+        self.source = source
+        self.room: Room | None = None
+        self._dispatch = dispatch
+
+    def __call__(self, kind: Kind, data: dict[str, Any]) -> None:
+        # Resolved when the dispatched call runs: by then the Room exists, even for reports
+        # made while it was being built (a resumed session re-applying its scene).
+        self._dispatch(lambda: self._deliver(kind, data))
+
+    def _deliver(self, kind: Kind, data: dict[str, Any]) -> None:
+        if self.room is None:
+            raise RuntimeError(f"{self.source} reported before the room was wired")
+        self.room.report(self.source, kind, data)
+
+
+def open_store(url: str) -> TimelineStore:
+    store = TimelineStore(url)
+    try:
+        store.open()
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    return store
+
+
+@dataclass
+class RoomRuntime:
+    """A running room: everything that must be shut down together, in the right order."""
+
+    config: Config
+    store: TimelineStore
+    writer: TimelineWriter
+    clock: SessionClock
+    scheduler: ApsScheduler
+    dispatch: QtDispatcher
+    room: Room
+    nurse: DemoNurse | None = None
+    store_status: list[StoreStatus] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Stop cues, make every event durable, and mark the session as no longer owned.
+
+        The store stays open: whoever opened it (the command line) closes it.
+        """
+        self.scheduler.shutdown()
+        self.room.close()
+        if self.room.state.live:
+            self.writer.release(self.room.session_id)
+        self.writer.close()
+
+
+class _Wiring:
+    """Collects the parts common to a new and a resumed session."""
+
+    def __init__(self, config: Config, store: TimelineStore, speed: float) -> None:
+        self.config = config
+        self.store = store
+        self.dispatch = QtDispatcher()
+        self.room: Room | None = None
+        self.status: list[StoreStatus] = []
+        self.writer = TimelineWriter(
+            store,
+            dispatch=self.dispatch,
+            on_committed=self._committed,
+            on_status=self.status.append,
+        )
+        self.speed = speed
+        self.reporters = [
+            _Reporter(name, self.dispatch) for name in ("lights", "music", "soundscape")
+        ]
+
+    def _committed(self, events: list[Event]) -> None:
+        if self.room is not None:
+            self.room.committed(events)
+
+    def parts(self, clock: SessionClock, scheduler: ApsScheduler) -> dict[str, Any]:
+        lights_report, music_report, soundscape_report = self.reporters
+        return {
+            "config": self.config,
+            "clock": clock,
+            "sink": self.writer,
+            "scheduler": scheduler,
+            "lights": NullLights(lights_report),
+            "music": NullMusicPlayer(music_report),
+            "soundscape": NullSoundscapeOutput(soundscape_report),
+        }
+
+    def finish(
+        self, room: Room, clock: SessionClock, scheduler: ApsScheduler, auto_nurse: bool
+    ) -> RoomRuntime:
+        self.room = room
+        for reporter in self.reporters:
+            reporter.room = room
+        scheduler.every("heartbeat", HEARTBEAT_S, room.heartbeat)
+        nurse = None
+        if auto_nurse:
+            nurse = DemoNurse(room, scheduler, preparing_minutes=self.config.demo.preparing_minutes)
+            nurse.attach()
+        return RoomRuntime(
+            self.config,
+            self.store,
+            self.writer,
+            clock,
+            scheduler,
+            self.dispatch,
+            room,
+            nurse,
+            self.status,
+        )
+
+
+def start_session(
+    config: Config,
+    store: TimelineStore,
+    *,
+    speed: float,
+    minutes: int | None,
+    patient: str,
+    course: int,
+    demo: bool,
+    auto_nurse: bool,
+) -> RoomRuntime:
+    """Open a new session in ``ready`` (a Qt application must exist).
+
+    ``auto_nurse`` attaches the simulated nurse that presses the buttons (headless demo).
+    """
+    wiring = _Wiring(config, store, speed)
+    wiring.writer.start()
+    clock = SessionClock(speed=speed)
+    scheduler = ApsScheduler(clock)
+    clock.restart()  # session time 0 is the moment the session opens
+    room = Room.open_session(
+        patient=patient,
+        course=course,
+        planned_minutes=minutes,
+        mode="demo" if demo else "clinical",
+        **wiring.parts(clock, scheduler),
+    )
+    return wiring.finish(room, clock, scheduler, auto_nurse)
+
+
+def resumable(info: SessionInfo) -> None:
+    """Raise a :class:`UserError` unless the session can be resumed by this process."""
+    if info.status in ("discharged", "aborted"):
+        raise UserError(f"session {info.id} has ended ({info.status}); nothing to resume")
+    if info.status != "interrupted":
+        raise UserError(
+            f"session {info.id} is live ({info.status}) in process {info.owner_pid} on "
+            f"{info.owner_host}; stop that one first"
+        )
+
+
+def resume_session(
+    config: Config,
+    store: TimelineStore,
+    session_id: str,
+    *,
+    speed: float | None = None,
+    auto_nurse: bool,
+) -> RoomRuntime:
+    """Continue an interrupted session from its phase and clock position."""
+    try:
+        info = store.session(session_id)
+    except LookupError as exc:
+        raise UserError(str(exc).strip("'\"")) from None
+    resumable(info)
+    events = store.events(session_id)
+    speed = speed or info.speed
+    last_wall = info.last_wall or (events[-1].wall if events else datetime.now(UTC))
+    last_seen_t = max(info.last_t or 0.0, events[-1].t if events else 0.0)
+    # The room's real time went on while roomctl was down: the session clock does too.
+    away_s = max(0.0, (datetime.now(UTC) - last_wall).total_seconds())
+    clock = SessionClock(speed=speed, origin=last_seen_t + away_s * speed)
+    wiring = _Wiring(config, store, speed)
+    wiring.writer.start()
+    scheduler = ApsScheduler(clock)
+    room = Room.resume_session(
+        session_id=session_id,
+        events=events,
+        last_seen_t=last_seen_t,
+        **wiring.parts(clock, scheduler),
+    )
+    return wiring.finish(room, clock, scheduler, auto_nurse and info.mode == "demo")

@@ -1,0 +1,471 @@
+"""The Room: one live session, owned by one thread (the GUI thread in the app).
+
+Every command (a nurse's press, a cue firing, a device's report) is checked against the pure
+session state, turned into events, appended to the timeline sink, folded into the state and
+announced to listeners. Devices are told what to do after the event that asked for it is on
+the timeline, and they report back what happened as events of their own.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from roomctl.clock import Clock
+from roomctl.config import Config, PhaseCuesConfig
+from roomctl.cues import Scheduler
+from roomctl.interfaces import Lights, MusicPlayer, SoundscapeOutput, TimelineSink
+from roomctl.plan import END_INFUSION, MINIMUM_RECOVERY, Cue, pending_cues
+from roomctl.recovery import aldrete_total, discharge_ready
+from roomctl.session import (
+    Phase,
+    SessionState,
+    TransitionError,
+    apply,
+    check_extend,
+    check_transition,
+    discharge_blockers,
+    replay,
+)
+from roomctl.timeline.events import Event, Kind
+from roomctl.timeline.store import NewSession
+
+CUE_PREFIX = "cue:"
+
+EventListener = Callable[[Event], None]
+
+
+def new_session_id(wall: datetime) -> str:
+    """Sortable, readable and unique enough across rooms: ``20261125-142501-3fa9c2``."""
+    return f"{wall:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
+class Room:
+    """One session's live state and the only place that changes it."""
+
+    def __init__(
+        self,
+        *,
+        session_id: str,
+        config: Config,
+        clock: Clock,
+        sink: TimelineSink,
+        scheduler: Scheduler,
+        lights: Lights,
+        music: MusicPlayer,
+        soundscape: SoundscapeOutput,
+        state: SessionState | None = None,
+    ) -> None:
+        self.session_id = session_id
+        self.config = config
+        self.clock = clock
+        self._sink = sink
+        self._scheduler = scheduler
+        self._lights = lights
+        self._music = music
+        self._soundscape = soundscape
+        self.state = state or SessionState(planned_minutes=config.plan.infusion_minutes)
+        self._seq = self.state.last_seq
+        self._listeners: list[EventListener] = []
+        self._commit_listeners: list[Callable[[list[Event]], None]] = []
+        self._host = socket.gethostname()
+        self._pid = os.getpid()
+
+    # ---------------------------------------------------------------- lifecycle
+
+    @classmethod
+    def open_session(
+        cls,
+        *,
+        patient: str,
+        course: int,
+        planned_minutes: int | None = None,
+        mode: str = "clinical",
+        **parts: Any,
+    ) -> Room:
+        """Create a new session in ``ready`` and record its opening."""
+        config: Config = parts["config"]
+        clock: Clock = parts["clock"]
+        planned = planned_minutes or config.plan.infusion_minutes
+        wall = clock.wall()
+        room = cls(
+            session_id=new_session_id(wall),
+            state=SessionState(planned_minutes=planned, last_t=clock.now()),
+            **parts,
+        )
+        room._sink.create_session(
+            NewSession(
+                id=room.session_id,
+                room=config.room.name,
+                patient=patient,
+                course=course,
+                planned_minutes=planned,
+                speed=clock.speed,
+                mode=mode,
+                started_at=wall,
+            ),
+            room._host,
+            room._pid,
+        )
+        room._record(
+            Kind.SYSTEM,
+            "room",
+            {
+                "action": "session_opened",
+                "room": config.room.name,
+                "patient": patient,
+                "course": course,
+                "planned_minutes": planned,
+                "speed": clock.speed,
+                "mode": mode,
+            },
+        )
+        room._record(Kind.PHASE, "room", {"to": str(Phase.READY), "from": None})
+        return room
+
+    @classmethod
+    def resume_session(
+        cls, *, session_id: str, events: list[Event], last_seen_t: float, **parts: Any
+    ) -> Room:
+        """Continue a session from its committed events.
+
+        The caller builds the clock so that it continues from where the session really is
+        (its last sign of life plus the real time since, scaled): the pump kept running while
+        roomctl was down, so the infusion timer must too. The gap goes on the timeline.
+        """
+        if not events:
+            raise TransitionError(f"session {session_id} has no events to resume from")
+        state = replay(events)
+        if not state.live:
+            raise TransitionError(f"session {session_id} already ended ({state.phase})")
+        room = cls(session_id=session_id, state=state, **parts)
+        room._sink.heartbeat(session_id, room.clock.now(), room.clock.wall(), room._host, room._pid)
+        room._record(
+            Kind.SYSTEM,
+            "room",
+            {
+                "action": "resumed",
+                "phase": str(state.phase),
+                "last_event_t": state.last_t,
+                "last_seen_t": last_seen_t,
+                "gap_s": round(max(0.0, room.clock.now() - max(last_seen_t, state.last_t)), 3),
+            },
+        )
+        room._enter_devices(state.phase, resumed=True)
+        if state.emergency:
+            room._emergency_devices(on=True)
+        room._sync_cues()
+        return room
+
+    def close(self) -> None:
+        """Stop scheduling this session's cues (the session itself stays as it is)."""
+        for job_id in self._scheduler.job_ids():
+            if job_id.startswith(CUE_PREFIX):
+                self._scheduler.cancel(job_id)
+
+    # ---------------------------------------------------------------- listeners
+
+    def subscribe(self, listener: EventListener) -> None:
+        """``listener(event)`` for every event as it is recorded (not yet durable)."""
+        self._listeners.append(listener)
+
+    def subscribe_committed(self, listener: Callable[[list[Event]], None]) -> None:
+        """``listener(events)`` once events are durable: the UI shows an action as done here."""
+        self._commit_listeners.append(listener)
+
+    def committed(self, events: list[Event]) -> None:
+        """Called (on the Room's thread) by the writer when events reached the store."""
+        mine = [e for e in events if e.session == self.session_id]
+        for listener in list(self._commit_listeners):
+            listener(mine)
+
+    # ---------------------------------------------------------------- nurse commands
+
+    def prepare(self, by: str = "nurse") -> None:
+        self._change_phase(Phase.PREPARING, by)
+
+    def start_infusion(self, by: str = "nurse") -> None:
+        self._change_phase(Phase.INFUSING, by, planned_minutes=self.state.planned_minutes)
+
+    def pause(self, by: str = "nurse") -> None:
+        t = self.clock.now()
+        if self.state.phase != Phase.INFUSING:
+            raise TransitionError(
+                f"can only pause a running infusion (phase is {self.state.phase})"
+            )
+        self._change_phase(
+            Phase.PAUSED, by, infusion_elapsed_s=round(self.state.infusion_elapsed(t), 3)
+        )
+
+    def resume_infusion(self, by: str = "nurse") -> None:
+        if self.state.phase != Phase.PAUSED:
+            raise TransitionError(f"the infusion is not paused (phase is {self.state.phase})")
+        since = self.state.paused_since_t or self.clock.now()
+        self._change_phase(Phase.INFUSING, by, paused_s=round(self.clock.now() - since, 3))
+
+    def extend(self, by_minutes: float, by: str = "nurse") -> None:
+        if by_minutes not in self.config.plan.extend_steps_minutes:
+            steps = ", ".join(f"+{s}" for s in self.config.plan.extend_steps_minutes)
+            raise TransitionError(f"extend by one of {steps} minutes (got {by_minutes:g})")
+        planned = check_extend(self.state, by_minutes)
+        self._record(
+            Kind.SYSTEM,
+            by,
+            {"action": "infusion_extended", "by_minutes": by_minutes, "planned_minutes": planned},
+        )
+        self._music.refit(planned * 60.0)
+        self._sync_cues()
+
+    def end_infusion(self, by: str = "nurse", reason: str = "nurse") -> None:
+        if self.state.phase not in (Phase.INFUSING, Phase.PAUSED):
+            raise TransitionError(f"no infusion to end (phase is {self.state.phase})")
+        t = self.clock.now()
+        elapsed = self.state.infusion_elapsed(t)
+        self._change_phase(
+            Phase.RECOVERING,
+            by,
+            infusion_s=round(elapsed, 3),
+            planned_minutes=self.state.planned_minutes,
+            reason=reason,
+            sync=False,
+        )
+        self._record(
+            Kind.RECOVERY, by, {"milestone": "recovery_start", "infusion_s": round(elapsed, 3)}
+        )
+        self._sync_cues()
+
+    def emergency(self, on: bool, by: str = "nurse") -> None:
+        if not self.state.live:
+            raise TransitionError(f"the session has ended ({self.state.phase})")
+        if on == self.state.emergency:
+            raise TransitionError("already in emergency" if on else "not in emergency")
+        self._record(Kind.SYSTEM, by, {"action": "emergency_on" if on else "emergency_off"})
+        self._emergency_devices(on)
+
+    def recovery_check(
+        self,
+        *,
+        aldrete: dict[str, int],
+        moaas: int | None = None,
+        by: str = "nurse",
+        **observations: Any,
+    ) -> None:
+        """Record a recovery check; discharge-readiness is re-evaluated at once."""
+        if self.state.phase != Phase.RECOVERING:
+            raise TransitionError(
+                f"recovery checks belong to recovery (phase is {self.state.phase})"
+            )
+        if moaas is not None and moaas not in range(0, 6):
+            raise TransitionError(f"MOAA/S is 0-5 (got {moaas!r})")
+        total = aldrete_total(aldrete)
+        passed = total >= self.config.recovery.discharge_aldrete
+        self._record(
+            Kind.RECOVERY,
+            by,
+            {
+                "milestone": "check",
+                "n": len(self.state.recovery_checks) + 1,
+                "aldrete": total,
+                "aldrete_items": dict(aldrete),
+                "moaas": moaas,
+                "passed": passed,
+                "recovery_s": round(self.state.recovery_elapsed(self.clock.now()), 3),
+                **observations,
+            },
+        )
+        self._evaluate_discharge_ready()
+
+    def discharge(self, by: str = "nurse") -> None:
+        t = self.clock.now()
+        blockers = discharge_blockers(self.state, t, self.config.recovery.minimum_minutes)
+        if blockers:
+            raise TransitionError("cannot discharge: " + "; ".join(blockers))
+        recovery_s = round(self.state.recovery_elapsed(t), 3)
+        self._record(Kind.RECOVERY, by, {"milestone": "discharged", "recovery_s": recovery_s})
+        self._change_phase(Phase.DISCHARGED, by, recovery_s=recovery_s)
+
+    def abort(self, reason: str, by: str = "nurse") -> None:
+        if not reason.strip():
+            raise TransitionError("give a reason to abort a session")
+        self._change_phase(Phase.ABORTED, by, reason=reason.strip())
+
+    def note(self, text: str, tags: Iterable[str] = (), by: str = "therapist") -> None:
+        if not text.strip() and not tags:
+            raise TransitionError("an empty note")
+        self._record(Kind.NOTE, by, {"text": text.strip(), "tags": sorted(set(tags))})
+
+    def report(self, source: str, kind: Kind, data: dict[str, Any]) -> None:
+        """A device adapter's account of what it did (called on the Room's thread)."""
+        self._record(kind, source, data)
+
+    def heartbeat(self) -> None:
+        """Proof of life for crash detection and the resume gap; call about once a second."""
+        if self.state.live:
+            self._sink.heartbeat(
+                self.session_id, self.clock.now(), self.clock.wall(), self._host, self._pid
+            )
+
+    # ---------------------------------------------------------------- internals
+
+    def _record(self, kind: Kind, source: str, data: dict[str, Any]) -> Event:
+        t = max(self.clock.now(), self.state.last_t)
+        self._seq += 1
+        event = Event(self.session_id, self._seq, t, self.clock.wall(), source, kind, data)
+        self._sink.append(event)
+        self.state = apply(self.state, event)
+        for listener in list(self._listeners):
+            listener(event)
+        return event
+
+    def _change_phase(self, to: Phase, by: str, *, sync: bool = True, **data: Any) -> None:
+        check_transition(self.state, to)
+        previous = self.state.phase
+        self._record(Kind.PHASE, by, {"to": str(to), "from": str(previous), **data})
+        self._enter_devices(to, resumed=False, previous=previous)
+        if sync:
+            self._sync_cues()
+
+    def _cues_config(self, phase: Phase) -> PhaseCuesConfig | None:
+        if phase in (Phase.PREPARING, Phase.INFUSING, Phase.RECOVERING):
+            return getattr(self.config.phases, str(phase))
+        return None
+
+    def _enter_devices(self, phase: Phase, *, resumed: bool, previous: Phase | None = None) -> None:
+        """Phase entry cues: the scene, the playlist and the soundscape configured for it."""
+        if phase == Phase.PAUSED:
+            self._cue({"action": "music_pause", "phase": str(phase)})
+            self._music.pause()
+            return
+        if phase == Phase.INFUSING and previous == Phase.PAUSED:
+            self._cue({"action": "music_resume", "phase": str(phase)})
+            self._music.resume()
+            return
+        if phase in (Phase.DISCHARGED, Phase.ABORTED):
+            self._cue({"action": "stop_sound", "phase": str(phase)})
+            self._music.stop()
+            self._soundscape.stop()
+            return
+        cues = self._cues_config(phase)
+        if cues is None:
+            return
+        extra = {"resumed": True} if resumed else {}
+        if cues.lights is not None and not self.state.emergency:
+            self._cue({"action": "lights", "phase": str(phase), "scene": cues.lights, **extra})
+            self._lights.apply(cues.lights, self.config.lights.scenes[cues.lights])
+        if cues.playlist is not None:
+            planned_s = self.state.planned_s if phase == Phase.INFUSING else None
+            self._cue({"action": "music", "phase": str(phase), "playlist": cues.playlist, **extra})
+            self._music.play(cues.playlist, self.config.music.playlists[cues.playlist], planned_s)
+        if cues.soundscape is not None:
+            self._cue(
+                {
+                    "action": "soundscape",
+                    "phase": str(phase),
+                    "preset": cues.soundscape,
+                    "level": cues.soundscape_level,
+                    **extra,
+                }
+            )
+            self._soundscape.crossfade_to(cues.soundscape, cues.soundscape_level, 10.0)
+
+    def _emergency_devices(self, on: bool) -> None:
+        """Emergency: lights full and cool at once, music and soundscape down within 1 s."""
+        if on:
+            scene = self.config.phases.emergency.lights
+            if scene is not None:
+                self._cue({"action": "lights", "phase": "emergency", "scene": scene})
+                self._lights.apply(scene, self.config.lights.scenes[scene])
+            self._cue({"action": "duck", "level": self.config.music.duck_level, "seconds": 1.0})
+            self._music.fade_to(self.config.music.duck_level, 1.0)
+            self._soundscape.fade_to(0.0, 1.0)
+            return
+        cues = self._cues_config(self.state.phase)
+        if cues is not None and cues.lights is not None:
+            self._cue({"action": "lights", "phase": str(self.state.phase), "scene": cues.lights})
+            self._lights.apply(cues.lights, self.config.lights.scenes[cues.lights])
+        self._cue({"action": "unduck", "level": self.config.music.volume, "seconds": 3.0})
+        self._music.fade_to(self.config.music.volume, 3.0)
+        if cues is not None and cues.soundscape is not None:
+            self._soundscape.fade_to(cues.soundscape_level, 3.0)
+
+    def _cue(self, data: dict[str, Any]) -> None:
+        self._record(Kind.CUE, "plan", data)
+
+    def _sync_cues(self) -> None:
+        """Make the scheduler hold exactly the plan's pending cues (after any state change)."""
+        now = self.clock.now()
+        pending = {CUE_PREFIX + cue.id: cue for cue in pending_cues(self.state, self.config, now)}
+        for job_id in self._scheduler.job_ids():
+            if job_id.startswith(CUE_PREFIX) and job_id not in pending:
+                self._scheduler.cancel(job_id)
+        for job_id, cue in pending.items():
+            self._scheduler.at(job_id, cue.due_t, lambda cue=cue: self._fire(cue))
+
+    def _fire(self, cue: Cue) -> None:
+        """A cue came due. Ignore it if the plan has moved on since it was scheduled."""
+        now = self.clock.now()
+        current = {c.id: c for c in pending_cues(self.state, self.config, now)}
+        if cue.id not in current:
+            return
+        cue = current[cue.id]
+        late_s = round(now - cue.due_t, 3)
+        if cue.action == END_INFUSION:
+            self._record(
+                Kind.CUE,
+                "plan",
+                {
+                    "cue_id": cue.id,
+                    "action": END_INFUSION,
+                    "due_t": round(cue.due_t, 3),
+                    "late_s": late_s,
+                },
+            )
+            self.end_infusion(by="plan", reason="planned")
+            return
+        if cue.action == MINIMUM_RECOVERY:
+            self._record(
+                Kind.RECOVERY,
+                "plan",
+                {
+                    "cue_id": cue.id,
+                    "milestone": "minimum_time_reached",
+                    "due_t": round(cue.due_t, 3),
+                },
+            )
+            self._evaluate_discharge_ready()
+            return
+        self._record(
+            Kind.REMINDER,
+            "plan",
+            {
+                "cue_id": cue.id,
+                "text": cue.text,
+                "purpose": cue.purpose,
+                "phase": str(cue.phase),
+                "due_t": round(cue.due_t, 3),
+                "late_s": late_s,
+            },
+        )
+        self._sync_cues()
+
+    def _evaluate_discharge_ready(self) -> None:
+        state = self.state
+        if state.phase != Phase.RECOVERING or state.discharge_ready_t is not None:
+            return
+        recovery = self.config.recovery
+        elapsed = state.recovery_elapsed(self.clock.now())
+        if discharge_ready(
+            state.recovery_checks,
+            elapsed,
+            recovery.minimum_minutes,
+            recovery.passing_checks_in_a_row,
+        ):
+            self._record(
+                Kind.RECOVERY,
+                "room",
+                {"milestone": "discharge_ready", "recovery_s": round(elapsed, 3)},
+            )

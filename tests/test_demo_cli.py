@@ -1,0 +1,120 @@
+"""The headless demo end to end, through the real command line and a real store."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.system
+
+
+def roomctl(
+    *args: str, env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture
+def env(tmp_path: Path, store_url: str) -> dict[str, str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("ROOMCTL_")}
+    environ.update(
+        ROOMCTL_DB=store_url,
+        ROOMCTL_DATA_DIR=str(tmp_path / "data"),
+        ROOMCTL_CONFIG=str(REPO / "config" / "roomctl.toml"),
+    )
+    environ.pop("DISPLAY", None)
+    environ.pop("QT_QPA_PLATFORM", None)
+    return environ
+
+
+def test_a_40_minute_demo_at_240x_records_2400_seconds_of_infusion(env: dict[str, str]) -> None:
+    started = time.monotonic()
+    result = roomctl("demo", "--headless", "--speed", "240", "--minutes", "40", env=env)
+    took = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    assert took < 60
+    assert "Phases (session time):" in result.stdout
+    assert "Events:" in result.stdout
+
+    listing = roomctl("sessions", "list", "--json", env=env)
+    assert listing.returncode == 0, listing.stderr
+    (session,) = json.loads(listing.stdout)
+    assert session["status"] == "discharged"
+    assert session["planned_minutes"] == 40
+    assert {"id", "room", "patient", "status", "planned_minutes", "started_at"} <= set(session)
+    assert session["started_at"].endswith("Z")
+
+    shown = roomctl("sessions", "show", session["id"], "--json", env=env)
+    assert shown.returncode == 0, shown.stderr
+    doc = json.loads(shown.stdout)
+    assert doc["session"]["id"] == session["id"]
+    events = doc["events"]
+    assert [e["seq"] for e in events] == sorted(e["seq"] for e in events)
+    assert all({"seq", "t", "wall", "source", "kind", "data"} == set(e) for e in events)
+    phases = [(e["data"]["to"], e["t"]) for e in events if e["kind"] == "phase"]
+    assert [p for p, _ in phases] == ["ready", "preparing", "infusing", "recovering", "discharged"]
+    times = dict(phases)
+    assert times["recovering"] - times["infusing"] == pytest.approx(2400, rel=0.01)
+    kinds = {e["kind"] for e in events}
+    assert {
+        "phase",
+        "cue",
+        "lights",
+        "music",
+        "soundscape",
+        "recovery",
+        "reminder",
+        "note",
+    } <= kinds
+
+    verified = roomctl("sessions", "verify", session["id"], env=env)
+    assert verified.returncode == 0, verified.stderr
+    assert "intact" in verified.stdout
+
+
+def test_user_errors_are_one_line_without_a_traceback(env: dict[str, str]) -> None:
+    for args in (
+        ("sessions", "show", "no-such-session"),
+        ("resume", "no-such-session"),
+        ("demo", "--headless", "--minutes", "90"),
+        ("demo", "--headless", "--speed", "fast"),
+        ("sessions", "frobnicate"),
+    ):
+        result = roomctl(*args, env=env)
+        assert result.returncode != 0, args
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+
+
+def test_every_subcommand_has_help(env: dict[str, str]) -> None:
+    for args in (
+        (),
+        ("app",),
+        ("demo",),
+        ("sessions",),
+        ("sessions", "list"),
+        ("sessions", "show"),
+        ("sessions", "verify"),
+        ("resume",),
+        ("config", "check"),
+    ):
+        result = roomctl(*args, "--help", env=env)
+        assert result.returncode == 0, (args, result.stderr)
+        assert "usage: roomctl" in result.stdout
