@@ -4,6 +4,7 @@ durable on the timeline (or on Ctrl-C, leaving the session resumable)."""
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import time
@@ -34,7 +35,13 @@ def run_until_done(
     started = time.monotonic()
     interrupted = False
 
+    echo = bool(os.environ.get("ROOMCTL_ECHO_COMMITS"))
+
     def committed(events: list[Event]) -> None:
+        if echo and events:
+            # For crash tests: a line per durable batch, so a killer knows what must survive.
+            out.write(f"committed {events[-1].seq}\n")
+            out.flush()
         for event in events:
             if event.kind != Kind.PHASE:
                 continue

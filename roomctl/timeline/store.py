@@ -20,8 +20,10 @@ import logging
 import math
 import os
 import socket
+import sqlite3
 import sys
 import threading
+import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -89,6 +91,7 @@ HEARTBEAT_STALE_AFTER = timedelta(seconds=10)
 _MIGRATION_LOCK_KEY = int.from_bytes(b"roomctl", "big")
 # Execution option that makes a SQLite transaction start with BEGIN IMMEDIATE (see _on_begin).
 _WRITE_OPTION = "roomctl_write"
+_SQLITE_BUSY_MS = 5000
 
 
 # --------------------------------------------------------------------------------------- errors
@@ -269,10 +272,14 @@ def normalise_data(data: Mapping[str, Any]) -> dict[str, Any]:
 def _normalise_mapping(data: Mapping[Any, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
-        if not isinstance(key, str):
-            raise _BadValue(f"key {key!r} is not a string", (repr(key),))
+        if type(key) is not str:
+            if not isinstance(key, str):
+                raise _BadValue(f"key {key!r} is not a string", (repr(key),))
+            key = _normalise_text(key)
+        elif not key.isascii() or "\x00" in key:
+            key = _normalise_text(key)
         try:
-            out[_normalise_text(key)] = _normalise(value)
+            out[key] = _normalise(value)
         except _BadValue as exc:
             exc.path = (*exc.path, repr(key))
             raise
@@ -280,12 +287,20 @@ def _normalise_mapping(data: Mapping[Any, Any]) -> dict[str, Any]:
 
 
 def _normalise(value: Any) -> Any:
-    if value is None or value is True or value is False:
+    # Exact-type checks first: this runs for every value of every event on the GUI thread.
+    kind = type(value)
+    if kind is str:
+        return value if value.isascii() and "\x00" not in value else _normalise_text(value)
+    if kind is int or kind is bool or value is None:
         return value
+    if kind is float:
+        return value if 0.0 < abs(value) < 1e16 else _normalise_float(value)
+    if kind is dict:
+        return _normalise_mapping(value)
     if isinstance(value, str):
         return _normalise_text(value)
     if isinstance(value, int):
-        return int(value)
+        return int(value)  # IntEnum and friends, as plain numbers
     if isinstance(value, float):
         return _normalise_float(float(value))
     if isinstance(value, Mapping):
@@ -552,14 +567,37 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute("PRAGMA busy_timeout=5000")
-        mode = cursor.execute("PRAGMA journal_mode=WAL").fetchone()
-        if mode is None or str(mode[0]).lower() != "wal":
+        cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_MS}")
+        mode = _switch_to_wal(cursor)
+        if mode != "wal":
             log.warning("SQLite refused WAL mode (journal_mode=%s): writes block readers", mode)
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()
+
+
+def _switch_to_wal(cursor: sqlite3.Cursor) -> str:
+    """Put the file in WAL mode (once per file; later connections find it so already).
+
+    The switch needs an exclusive lock and SQLite does not apply busy_timeout to it, so rooms
+    opening a new file together would fail with "database is locked": retry, within the same
+    5 s a busy lock is waited for.
+    """
+    current = cursor.execute("PRAGMA journal_mode").fetchone()
+    if current is not None and str(current[0]).lower() == "wal":
+        return "wal"
+    deadline = time.monotonic() + _SQLITE_BUSY_MS / 1000
+    pause = 0.005
+    while True:
+        try:
+            switched = cursor.execute("PRAGMA journal_mode=WAL").fetchone()
+            return "" if switched is None else str(switched[0]).lower()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def _on_sqlite_begin(conn: Connection) -> None:
@@ -581,8 +619,12 @@ def _prepare_sqlite_file(path: Path) -> None:
     """
     parent = path.parent
     if not parent.exists():
-        parent.mkdir(mode=0o700, parents=True)
-        parent.chmod(0o700)  # mkdir's mode is filtered by the umask
+        try:
+            parent.mkdir(mode=0o700, parents=True)
+        except FileExistsError:
+            pass  # another room process created it a moment ago
+        else:
+            parent.chmod(0o700)  # mkdir's mode is filtered by the umask
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import TypeAlias
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -197,6 +198,7 @@ class TimelineWriter:
         """Wait until everything queued before this call is committed; False on timeout."""
         if self._closed:
             return self.stats.pending == 0
+        self._refuse_own_thread("flush")
         done = threading.Event()
         self._queue.put(_Flush(done))
         return done.wait(timeout)
@@ -209,6 +211,7 @@ class TimelineWriter:
         """
         if self._closed:
             return
+        self._refuse_own_thread("close")
         deadline = time.monotonic() + timeout
         flushed = self._thread is not None and self.flush(timeout)
         self._closed = True
@@ -231,6 +234,14 @@ class TimelineWriter:
                 batches=self._batches,
                 retries=self._retries,
                 pending=self._pending,
+            )
+
+    def _refuse_own_thread(self, what: str) -> None:
+        """A callback run synchronously on the writer thread must not wait for that thread."""
+        if threading.current_thread() is self._thread:
+            raise RuntimeError(
+                f"TimelineWriter.{what}() called on the writer thread (from a callback run "
+                "without a dispatcher); it would wait for itself"
             )
 
     def _put(self, item: _Item, weight: int) -> None:
@@ -310,12 +321,14 @@ class TimelineWriter:
     def _commit_append(
         self, events: list[Event], samples: list[Sample], waves: list[WaveChunk]
     ) -> None:
-        self._with_retry(lambda: self._store.append(events, samples, waves))
+        recovered = self._with_retry(lambda: self._store.append(events, samples, waves))
         with self._lock:
             self._pending -= len(events) + len(samples) + len(waves)
             self._committed_events += len(events)
             self._committed_samples += len(samples)
             self._batches += 1
+        if recovered:
+            self._report_recovered()
         if events and self._on_committed is not None:
             callback = self._on_committed
             self._announce(lambda: callback(events))
@@ -323,21 +336,26 @@ class TimelineWriter:
     def _commit_op(self, op: _Op) -> None:
         store = self._store
         if isinstance(op, _Create):
-            self._with_retry(lambda: store.create_session(op.session, op.owner_host, op.owner_pid))
+            write = partial(store.create_session, op.session, op.owner_host, op.owner_pid)
         elif isinstance(op, _Heartbeat):
-            self._with_retry(
-                lambda: store.heartbeat(op.session_id, op.t, op.wall, op.owner_host, op.owner_pid)
+            write = partial(
+                store.heartbeat, op.session_id, op.t, op.wall, op.owner_host, op.owner_pid
             )
         else:
-            self._with_retry(lambda: store.release(op.session_id))
+            write = partial(store.release, op.session_id)
+        recovered = self._with_retry(write)
         with self._lock:
             self._pending -= 1
+        if recovered:
+            self._report_recovered()
 
-    def _with_retry(self, write: Callable[[], None]) -> None:
+    def _with_retry(self, write: Callable[[], None]) -> bool:
         """Run ``write`` until it succeeds, backing off 0.1 s doubling to 2 s between tries.
 
-        Failures outside RETRYABLE are programming errors, yet they are retried too (and
-        logged with their traceback once): losing clinical records or the thread would be worse.
+        Returns whether earlier attempts had failed (the caller then reports the recovery, once
+        its counters are up to date). Failures outside RETRYABLE are programming errors, yet
+        they are retried too (and logged with their traceback once): losing clinical records or
+        the thread would be worse.
         """
         delay = self._retry_initial_s
         logged_unexpected = False
@@ -352,10 +370,8 @@ class TimelineWriter:
                     logged_unexpected = True
                 self._failed(exc)
             else:
-                if self._failing:
-                    self._failing = False
-                    self._report(StoreStatus(ok=True, error=None, pending=self.stats.pending))
-                return
+                recovered, self._failing = self._failing, False
+                return recovered
             if self._abandon.wait(delay):
                 raise _Abandoned
             delay = min(delay * 2, self._retry_max_s)
@@ -368,6 +384,9 @@ class TimelineWriter:
         error = self._store.describe_error(exc)
         log.warning("timeline write failed (%d records waiting): %s", pending, error)
         self._report(StoreStatus(ok=False, error=error, pending=pending))
+
+    def _report_recovered(self) -> None:
+        self._report(StoreStatus(ok=True, error=None, pending=self.stats.pending))
 
     def _report(self, status: StoreStatus) -> None:
         if self._on_status is not None:
