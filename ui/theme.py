@@ -19,6 +19,7 @@ QWidget {{
     font-family: "DejaVu Sans";
     font-size: 15px;
 }}
+QLabel {{ background: transparent; }}
 QFrame#card {{
     background: {SURFACE};
     border-radius: 10px;
@@ -38,6 +39,7 @@ QPushButton {{
 QPushButton:hover {{ border-color: {ACCENT}; }}
 QPushButton:disabled {{ color: #4d4a44; background: #191b1e; border-color: #22262b; }}
 QPushButton#primary {{ background: #3a2f1c; border-color: {ACCENT}; font-weight: bold; }}
+QPushButton#primary:disabled {{ background: #191b1e; border-color: #22262b; color: #4d4a44; }}
 QPushButton#danger {{ background: #3a1c1a; border-color: {DANGER}; font-weight: bold; }}
 QLineEdit, QSpinBox, QComboBox {{
     background: {SURFACE}; border: 1px solid #343a42; border-radius: 6px; min-height: 40px;

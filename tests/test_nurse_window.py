@@ -1,0 +1,115 @@
+"""The window, driven as a nurse would: open a session, Start, Pause, Extend, Emergency...
+The console only shows a phase once its event is committed to the (real, SQLite) store."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app.gui import build_window
+from app.runtime import RoomRuntime, open_store
+from roomctl.config import load_config
+from roomctl.session import Phase
+from roomctl.timeline.events import Kind
+from ui.main_window import MainWindow
+
+pytestmark = pytest.mark.qt
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path) -> Iterator[tuple[MainWindow, list[RoomRuntime]]]:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    config = load_config(None)
+    store = open_store(f"sqlite:///{tmp_path / 'timeline.db'}")
+    runtimes: list[RoomRuntime] = []
+    win = build_window(config, store, speed=60.0, minutes=40, demo=True, runtimes=runtimes)
+    win._confirm = lambda title, text: True  # the nurse answers "Yes"
+    qtbot.addWidget(win)
+    win.show()
+    yield win, runtimes
+    for runtime in runtimes:
+        runtime.close()
+    store.close()
+
+
+def committed_phase_is(win: MainWindow, phase: Phase):
+    def check() -> None:
+        assert win.console is not None
+        assert win.console.committed_phase == phase
+        assert win.console.phase_label.text() == str(phase).capitalize()
+
+    return check
+
+
+def test_start_pause_extend_emergency_end(qtbot, window) -> None:
+    win, runtimes = window
+    qtbot.mouseClick(win.start_page.open_button, Qt.MouseButton.LeftButton)
+    console = win.console
+    assert console is not None
+    room = console.room
+    qtbot.waitUntil(committed_phase_is(win, Phase.READY))
+
+    qtbot.mouseClick(console.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(committed_phase_is(win, Phase.PREPARING))
+    assert console.start_button.text() == "Start infusion"
+    qtbot.waitUntil(lambda: "Lights: preparing ✓" in console.devices_label.text())
+
+    qtbot.mouseClick(console.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(committed_phase_is(win, Phase.INFUSING))
+    assert not console.start_button.isEnabled()
+    assert console.pause_button.isEnabled()
+
+    qtbot.mouseClick(console.pause_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(committed_phase_is(win, Phase.PAUSED))
+    assert console.pause_button.text() == "Resume"
+    assert "PAUSED" in console.timer_sub.text()
+    qtbot.mouseClick(console.pause_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(committed_phase_is(win, Phase.INFUSING))
+
+    qtbot.mouseClick(console.extend10_button, Qt.MouseButton.LeftButton)
+    assert room.state.planned_minutes == 50
+    qtbot.mouseClick(console.extend10_button, Qt.MouseButton.LeftButton)
+    assert room.state.planned_minutes == 60
+    assert not console.extend5_button.isEnabled()
+    assert "of 60:00 planned" in console.timer_sub.text()
+
+    qtbot.mouseClick(console.emergency_button, Qt.MouseButton.LeftButton)
+    assert room.state.emergency
+    qtbot.waitUntil(lambda: "Lights: emergency ✓" in console.devices_label.text())
+    assert console.emergency_button.text() == "End emergency"
+    qtbot.mouseClick(console.emergency_button, Qt.MouseButton.LeftButton)
+    assert not room.state.emergency
+
+    qtbot.mouseClick(console.end_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(committed_phase_is(win, Phase.RECOVERING))
+    assert console.check_button.isEnabled()
+    assert not console.discharge_button.isEnabled()
+
+    passing = {"activity": 2, "respiration": 2, "circulation": 2, "consciousness": 2, "spo2": 2}
+    console.submit_check(passing, 5)
+    assert "minimum" in console.timer_sub.text()
+    assert runtimes[0].writer.flush()
+    stored = runtimes[0].store.events(room.session_id)
+    checks = [e for e in stored if e.kind == Kind.RECOVERY and e.data["milestone"] == "check"]
+    assert [c.data["aldrete"] for c in checks] == [10]
+
+
+def test_a_refused_command_is_explained_not_raised(qtbot, window) -> None:
+    win, _ = window
+    qtbot.mouseClick(win.start_page.open_button, Qt.MouseButton.LeftButton)
+    console = win.console
+    assert console is not None
+    console.discharge()
+    assert "not in recovery" in console.problem_label.text()
+
+
+def test_a_pseudonym_is_required(qtbot, window) -> None:
+    win, _ = window
+    win.start_page.patient.setText("Jane Doe")
+    qtbot.mouseClick(win.start_page.open_button, Qt.MouseButton.LeftButton)
+    assert win.console is None
+    assert "pseudonym" in win.start_page.problem.text()
