@@ -11,10 +11,10 @@ from typing import Any
 
 from app.dispatch import QtDispatcher
 from app.errors import UserError
+from app.scheduler import ApsScheduler
 from devices.null import NullLights, NullMusicPlayer
 from roomctl.clock import SessionClock
 from roomctl.config import Config
-from roomctl.cues import ApsScheduler
 from roomctl.demo_nurse import DemoNurse
 from roomctl.room import Room
 from roomctl.timeline.events import Event, Kind

@@ -1,5 +1,6 @@
-"""Running timed work on the Room's thread: APScheduler's QtScheduler in the app, a stepped
-scheduler on a fake clock in tests and benchmarks of the pure core.
+"""Running timed work on the Room's thread: the interface the Room schedules through, and a
+stepped scheduler on a fake clock for the pure core's tests. The app's implementation is
+APScheduler's QtScheduler (``app/scheduler.py``), kept out of the core because it needs Qt.
 
 Jobs are addressed by id so the Room can re-sync its whole cue plan after every change (pause,
 extend, phase change) by replacing and cancelling ids, never by editing jobs in place.
@@ -7,14 +8,12 @@ extend, phase change) by replacing and cancelling ids, never by editing jobs in 
 
 from __future__ import annotations
 
-import contextlib
 import heapq
 import itertools
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from roomctl.clock import Clock, FakeClock
+from roomctl.clock import FakeClock
 
 
 class Scheduler(Protocol):
@@ -31,63 +30,6 @@ class Scheduler(Protocol):
     def job_ids(self) -> set[str]: ...
 
     def shutdown(self) -> None: ...
-
-
-class ApsScheduler:
-    """APScheduler 3's QtScheduler with a DebugExecutor: jobs run in the Qt (GUI) thread.
-
-    The thread-pool executor that QtScheduler uses by default would run cues on a worker
-    thread with ~8 ms jitter; the Room is single-threaded by design, so jobs must run where
-    it lives. Needs a QCoreApplication (or QApplication) to exist.
-    """
-
-    def __init__(self, clock: Clock) -> None:
-        from apscheduler.executors.debug import DebugExecutor
-        from apscheduler.schedulers.qt import QtScheduler
-
-        self._clock = clock
-        self._ids: set[str] = set()
-        self._scheduler = QtScheduler(
-            executors={"default": DebugExecutor()},
-            job_defaults={"misfire_grace_time": None, "coalesce": False, "max_instances": 1},
-            timezone=UTC,
-        )
-        self._scheduler.start()
-
-    def _run_date(self, due_t: float) -> datetime:
-        delay = self._clock.real_delay(due_t - self._clock.now())
-        return datetime.now(UTC) + timedelta(seconds=delay)
-
-    def at(self, job_id: str, due_t: float, fn: Callable[[], None]) -> None:
-        def run() -> None:
-            self._ids.discard(job_id)
-            fn()
-
-        self._scheduler.add_job(
-            run, "date", run_date=self._run_date(due_t), id=job_id, replace_existing=True
-        )
-        self._ids.add(job_id)
-
-    def every(self, job_id: str, real_seconds: float, fn: Callable[[], None]) -> None:
-        self._scheduler.add_job(
-            fn, "interval", seconds=real_seconds, id=job_id, replace_existing=True
-        )
-        self._ids.add(job_id)
-
-    def cancel(self, job_id: str) -> None:
-        from apscheduler.jobstores.base import JobLookupError
-
-        self._ids.discard(job_id)
-        with contextlib.suppress(JobLookupError):  # it fired (or was cancelled) already
-            self._scheduler.remove_job(job_id)
-
-    def job_ids(self) -> set[str]:
-        return set(self._ids)
-
-    def shutdown(self) -> None:
-        if self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
-        self._ids.clear()
 
 
 class SteppedScheduler:

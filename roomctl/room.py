@@ -70,6 +70,7 @@ class Room:
         self._soundscape = soundscape
         self.state = state or SessionState(planned_minutes=config.plan.infusion_minutes)
         self._seq = self.state.last_seq
+        self._scheduled: dict[str, float] = {}
         self._listeners: list[EventListener] = []
         self._commit_listeners: list[Callable[[list[Event]], None]] = []
         self._host = socket.gethostname()
@@ -399,19 +400,26 @@ class Room:
         """Make the scheduler hold exactly the plan's pending cues (after any state change)."""
         now = self.clock.now()
         pending = {CUE_PREFIX + cue.id: cue for cue in pending_cues(self.state, self.config, now)}
-        for job_id in self._scheduler.job_ids():
+        live = self._scheduler.job_ids()
+        for job_id in live:
             if job_id.startswith(CUE_PREFIX) and job_id not in pending:
                 self._scheduler.cancel(job_id)
+                self._scheduled.pop(job_id, None)
         for job_id, cue in pending.items():
+            if job_id in live and self._scheduled.get(job_id) == cue.due_t:
+                continue  # already scheduled for that time: re-adding costs and adds jitter
             self._scheduler.at(job_id, cue.due_t, lambda cue=cue: self._fire(cue))
+            self._scheduled[job_id] = cue.due_t
 
     def _fire(self, cue: Cue) -> None:
         """A cue came due. Ignore it if the plan has moved on since it was scheduled."""
-        now = self.clock.now()
-        current = {c.id: c for c in pending_cues(self.state, self.config, now)}
-        if cue.id not in current:
+        job_id = CUE_PREFIX + cue.id
+        if self._scheduled.get(job_id) != cue.due_t or cue.id in self.state.fired_cues:
             return
-        cue = current[cue.id]
+        del self._scheduled[job_id]
+        if cue.phase != self.state.phase:
+            return
+        now = self.clock.now()
         late_s = round(now - cue.due_t, 3)
         if cue.action == END_INFUSION:
             self._record(

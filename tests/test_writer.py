@@ -272,6 +272,8 @@ def test_invalid_records_fail_in_the_callers_thread(flaky: FlakyStore) -> None:
             writer.append(Event("s1", 1, 0.0, T0, "room", Kind.PHASE, {}))
         with pytest.raises(ValueError, match="finite"):
             writer.append_samples([Sample("s1", "hr", math.inf, 1.0)])
+        with pytest.raises(ValueError, match="heartbeat t"):
+            writer.heartbeat("s1", math.nan, T0, HOST, PID)
         with pytest.raises(ValueError, match="mode"):
             writer.create_session(NewSession("x", "r", "p", 1, 1, 1.0, "live", T0), HOST, PID)
         assert writer.stats.pending == 0

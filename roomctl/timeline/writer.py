@@ -10,6 +10,7 @@ with back-off while the failure is reported: nothing is dropped and nothing over
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import threading
 import time
@@ -188,7 +189,11 @@ class TimelineWriter:
         self, session_id: str, t: float, wall: datetime, owner_host: str, owner_pid: int
     ) -> None:
         """Queue a liveness mark for the session (see ``TimelineStore.heartbeat``)."""
-        self._put(_Heartbeat(session_id, t, wall, owner_host, owner_pid), 1)
+        if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t):
+            raise ValueError(f"heartbeat t must be a finite number, not {t!r}")
+        if not isinstance(wall, datetime):
+            raise ValueError(f"heartbeat wall must be a datetime, not {type(wall).__name__}")
+        self._put(_Heartbeat(session_id, float(t), wall, owner_host, owner_pid), 1)
 
     def release(self, session_id: str) -> None:
         """Queue the release of a session on clean shutdown."""
