@@ -20,7 +20,7 @@ from roomctl.config import (
     load_config,
     user_config_path,
 )
-from roomctl.timeline.events import iso_utc
+from roomctl.timeline.events import Event, iso_utc
 from roomctl.timeline.location import resolve_store_url
 from roomctl.timeline.store import StoreError, TimelineStore
 
@@ -222,14 +222,12 @@ def cmd_run(args: argparse.Namespace, *, demo: bool) -> int:
         store.close()
 
 
-def _print_phase(event: object) -> None:
+def _print_phase(event: Event) -> None:
+    """A line per durable phase change, so a headless run shows its progress."""
     from app.summary import clock_text
 
-    data = event.data  # type: ignore[attr-defined]
-    print(
-        f"  {clock_text(event.t):>9}  {data.get('from') or '':>10} → {data['to']}",  # type: ignore[attr-defined]
-        flush=True,
-    )
+    source = event.data.get("from") or ""
+    print(f"  {clock_text(event.t):>9}  {source:>10} → {event.data['to']}", flush=True)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:

@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 from app.cli import main
 
@@ -136,3 +138,34 @@ def test_every_subcommand_has_help(
         main([*args, "--help"])
     assert exited.value.code == 0
     assert "usage: roomctl" in capsys.readouterr().out
+
+
+def test_sessions_verify_names_the_row_edited_with_plain_sql(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The audit chain, from the command line: a demo session, then an edit behind its back."""
+    env = clean_env(tmp_path, f"sqlite:///{tmp_path / 'timeline.db'}")
+    ran = roomctl("demo", "--headless", "--speed", "5000", env=env)
+    assert ran.returncode == 0, ran.stderr
+    url = env["ROOMCTL_DB"]
+    (session_id,) = [
+        s["id"] for s in json.loads(roomctl("sessions", "list", "--json", env=env).stdout)
+    ]
+
+    assert main(["sessions", "verify", session_id, "--db", url]) == 0
+    assert "intact" in capsys.readouterr().out
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        with pytest.raises(DBAPIError, match="append-only"):
+            with conn.begin_nested():
+                conn.execute(text("UPDATE events SET source = 'someone' WHERE seq = 7"))
+        conn.execute(text("DROP TRIGGER events_no_update"))
+        conn.execute(
+            text("UPDATE events SET data = :d WHERE session_id = :s AND seq = 7"),
+            {"d": '{"text": "nothing happened"}', "s": session_id},
+        )
+    engine.dispose()
+    assert main(["sessions", "verify", session_id, "--db", url]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"session {session_id}: audit chain broken at seq 7")
