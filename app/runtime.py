@@ -18,7 +18,7 @@ from roomctl.config import Config
 from roomctl.demo_nurse import DemoNurse
 from roomctl.room import Room
 from roomctl.timeline.events import Event, Kind
-from roomctl.timeline.store import SessionInfo, StoreError, TimelineStore
+from roomctl.timeline.store import SessionInfo, TimelineStore
 from roomctl.timeline.writer import StoreStatus, TimelineWriter
 from soundscapes.null import NullSoundscapeOutput
 
@@ -42,15 +42,6 @@ class _Reporter:
         if self.room is None:
             raise RuntimeError(f"{self.source} reported before the room was wired")
         self.room.report(self.source, kind, data)
-
-
-def open_store(url: str) -> TimelineStore:
-    store = TimelineStore(url)
-    try:
-        store.open()
-    except StoreError as exc:
-        raise UserError(str(exc)) from None
-    return store
 
 
 @dataclass

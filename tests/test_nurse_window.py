@@ -11,10 +11,11 @@ import pytest
 from PySide6.QtCore import Qt
 
 from app.gui import build_window
-from app.runtime import RoomRuntime, open_store
+from app.runtime import RoomRuntime
 from roomctl.config import load_config
 from roomctl.session import Phase
 from roomctl.timeline.events import Kind
+from roomctl.timeline.store import TimelineStore
 from ui.main_window import MainWindow
 
 pytestmark = pytest.mark.qt
@@ -24,7 +25,8 @@ pytestmark = pytest.mark.qt
 def window(qtbot, tmp_path: Path) -> Iterator[tuple[MainWindow, list[RoomRuntime]]]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     config = load_config(None)
-    store = open_store(f"sqlite:///{tmp_path / 'timeline.db'}")
+    store = TimelineStore(f"sqlite:///{tmp_path / 'timeline.db'}")
+    store.open()
     runtimes: list[RoomRuntime] = []
     win = build_window(config, store, speed=60.0, minutes=40, demo=True, runtimes=runtimes)
     win._confirm = lambda title, text: True  # the nurse answers "Yes"

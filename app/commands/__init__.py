@@ -1,0 +1,1 @@
+"""One module per group of ``roomctl`` subcommands; each has ``register(sub, common)``."""
