@@ -157,9 +157,8 @@ def test_sessions_verify_names_the_row_edited_with_plain_sql(
 
     engine = create_engine(url)
     with engine.begin() as conn:
-        with pytest.raises(DBAPIError, match="append-only"):
-            with conn.begin_nested():
-                conn.execute(text("UPDATE events SET source = 'someone' WHERE seq = 7"))
+        with pytest.raises(DBAPIError, match="append-only"), conn.begin_nested():
+            conn.execute(text("UPDATE events SET source = 'someone' WHERE seq = 7"))
         conn.execute(text("DROP TRIGGER events_no_update"))
         conn.execute(
             text("UPDATE events SET data = :d WHERE session_id = :s AND seq = 7"),
