@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from PySide6.QtCore import QCoreApplication
+
+from app.devices import Devices, build_devices
 from app.dispatch import QtDispatcher
 from app.errors import UserError
 from app.scheduler import ApsScheduler
-from devices.null import NullLights, NullMusicPlayer
 from roomctl.clock import SessionClock
 from roomctl.config import Config
 from roomctl.demo_nurse import DemoNurse
@@ -20,7 +22,6 @@ from roomctl.room import Room
 from roomctl.timeline.events import Event, Kind
 from roomctl.timeline.store import SessionInfo, TimelineStore
 from roomctl.timeline.writer import StoreStatus, TimelineWriter
-from soundscapes.null import NullSoundscapeOutput
 
 HEARTBEAT_S = 1.0
 
@@ -55,16 +56,20 @@ class RoomRuntime:
     scheduler: ApsScheduler
     dispatch: QtDispatcher
     room: Room
+    devices: Devices
     nurse: DemoNurse | None = None
     store_status: list[StoreStatus] = field(default_factory=list)
 
     def close(self) -> None:
-        """Stop cues, make every event durable, and mark the session as no longer owned.
+        """Stop cues and devices, make every event durable, and release the session.
 
         The store stays open: whoever opened it (the command line) closes it.
         """
         self.scheduler.shutdown()
         self.room.close()
+        self.devices.close()
+        # Deliver what devices reported on their way out before the writer's last flush.
+        QCoreApplication.processEvents()
         if self.room.state.live:
             self.writer.release(self.room.session_id)
         self.writer.close()
@@ -86,24 +91,27 @@ class _Wiring:
             on_status=self.status.append,
         )
         self.speed = speed
-        self.reporters = [
-            _Reporter(name, self.dispatch) for name in ("lights", "music", "soundscape")
-        ]
+        self.reporters: list[_Reporter] = []
+        self.devices = build_devices(config, self._reporter)
+
+    def _reporter(self, source: str) -> _Reporter:
+        reporter = _Reporter(source, self.dispatch)
+        self.reporters.append(reporter)
+        return reporter
 
     def _committed(self, events: list[Event]) -> None:
         if self.room is not None:
             self.room.committed(events)
 
     def parts(self, clock: SessionClock, scheduler: ApsScheduler) -> dict[str, Any]:
-        lights_report, music_report, soundscape_report = self.reporters
         return {
             "config": self.config,
             "clock": clock,
             "sink": self.writer,
             "scheduler": scheduler,
-            "lights": NullLights(lights_report),
-            "music": NullMusicPlayer(music_report),
-            "soundscape": NullSoundscapeOutput(soundscape_report),
+            "lights": self.devices.lights,
+            "music": self.devices.music,
+            "soundscape": self.devices.soundscape,
         }
 
     def finish(
@@ -125,6 +133,7 @@ class _Wiring:
             scheduler,
             self.dispatch,
             room,
+            self.devices,
             nurse,
             self.status,
         )
