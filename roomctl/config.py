@@ -54,6 +54,30 @@ class RecoveryConfig(_Strict):
     passing_checks_in_a_row: int = Field(2, ge=1, le=10)
 
 
+class AlarmLimitConfig(_Strict):
+    """One advisory limit: below, above, or a rise from the patient's baseline."""
+
+    channel: str = Field(min_length=1)
+    label: str | None = None
+    below: float | None = None
+    above: float | None = None
+    rise_from_baseline: float | None = Field(None, gt=0)
+    priority: Literal["high", "medium", "low"]
+    on_delay_s: float = Field(10, ge=0, le=300)
+
+    @model_validator(mode="after")
+    def _one_limit(self) -> Self:
+        given = [x for x in (self.below, self.above, self.rise_from_baseline) if x is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of below, above or rise_from_baseline")
+        return self
+
+
+class AlarmsConfig(_Strict):
+    audio_pause_minutes: float = Field(2, ge=1, le=3)
+    limits: list[AlarmLimitConfig] = []
+
+
 class StoreConfig(_Strict):
     url: str = ""
 
@@ -138,6 +162,7 @@ class Config(_Strict):
     plan: PlanConfig = PlanConfig()
     recovery: RecoveryConfig = RecoveryConfig()
     store: StoreConfig = StoreConfig()
+    alarms: AlarmsConfig = AlarmsConfig()
     phases: PhasesConfig = PhasesConfig()
     lights: LightsConfig = LightsConfig()
     music: MusicConfig = MusicConfig()

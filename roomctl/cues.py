@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from roomctl.clock import FakeClock
+from roomctl.plan import Cue
 
 
 class Scheduler(Protocol):
@@ -98,3 +99,45 @@ class SteppedScheduler:
     def shutdown(self) -> None:
         self._jobs.clear()
         self._heap.clear()
+
+
+CUE_PREFIX = "cue:"
+
+
+class CueRunner:
+    """Keeps a scheduler holding exactly a plan's pending cues, re-adding only what moved.
+
+    Re-adding an unchanged job costs an APScheduler store update and adds jitter; cancelling
+    what left the plan (a pause, a phase change) is what makes pausing shift the cues.
+    """
+
+    def __init__(self, scheduler: Scheduler) -> None:
+        self._scheduler = scheduler
+        self._due: dict[str, float] = {}
+
+    def sync(self, pending: list[Cue], fire: Callable[[Cue], None]) -> None:
+        wanted = {CUE_PREFIX + cue.id: cue for cue in pending}
+        live = self._scheduler.job_ids()
+        for job_id in live:
+            if job_id.startswith(CUE_PREFIX) and job_id not in wanted:
+                self._scheduler.cancel(job_id)
+                self._due.pop(job_id, None)
+        for job_id, cue in wanted.items():
+            if job_id in live and self._due.get(job_id) == cue.due_t:
+                continue
+            self._scheduler.at(job_id, cue.due_t, lambda cue=cue: fire(cue))
+            self._due[job_id] = cue.due_t
+
+    def claim(self, cue: Cue) -> bool:
+        """True once for a cue that fires as scheduled; False for a stale job."""
+        job_id = CUE_PREFIX + cue.id
+        if self._due.get(job_id) != cue.due_t:
+            return False
+        del self._due[job_id]
+        return True
+
+    def cancel_all(self) -> None:
+        for job_id in self._scheduler.job_ids():
+            if job_id.startswith(CUE_PREFIX):
+                self._scheduler.cancel(job_id)
+        self._due.clear()

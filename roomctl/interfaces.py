@@ -9,12 +9,12 @@ the timeline.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 from roomctl.config import PlaylistConfig, SceneConfig
-from roomctl.timeline.events import Event, Kind
+from roomctl.timeline.events import Event, Kind, Sample, WaveChunk
 
 #: Hands a callable to the thread that owns the Room (Qt's event loop in the app).
 Dispatch = Callable[[Callable[[], None]], None]
@@ -71,6 +71,10 @@ class TimelineSink(Protocol):
     def create_session(self, session: Any, owner_host: str, owner_pid: int) -> None: ...
 
     def append(self, event: Event) -> None: ...
+
+    def append_samples(self, samples: Sequence[Sample]) -> None: ...
+
+    def append_wave(self, chunk: WaveChunk) -> None: ...
 
     def heartbeat(
         self, session_id: str, t: float, wall: datetime, owner_host: str, owner_pid: int

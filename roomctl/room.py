@@ -15,10 +15,12 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from roomctl.alarms import AlarmChange, Priority
 from roomctl.clock import Clock
-from roomctl.config import Config, PhaseCuesConfig
-from roomctl.cues import Scheduler
+from roomctl.config import Config
+from roomctl.cues import CueRunner, Scheduler
 from roomctl.interfaces import Lights, MusicPlayer, SoundscapeOutput, TimelineSink
+from roomctl.monitoring import Monitoring
 from roomctl.plan import END_INFUSION, MINIMUM_RECOVERY, Cue, pending_cues
 from roomctl.recovery import aldrete_total, discharge_ready
 from roomctl.session import (
@@ -31,10 +33,9 @@ from roomctl.session import (
     discharge_blockers,
     replay,
 )
-from roomctl.timeline.events import Event, Kind
+from roomctl.stage import Stage
+from roomctl.timeline.events import Event, Kind, Sample, WaveChunk
 from roomctl.timeline.store import NewSession
-
-CUE_PREFIX = "cue:"
 
 EventListener = Callable[[Event], None]
 
@@ -65,12 +66,13 @@ class Room:
         self.clock = clock
         self._sink = sink
         self._scheduler = scheduler
-        self._lights = lights
-        self._music = music
-        self._soundscape = soundscape
+        self.stage = Stage(config, lights, music, soundscape, self._cue)
+        self.monitoring = Monitoring(config.alarms)
         self.state = state or SessionState(planned_minutes=config.plan.infusion_minutes)
+        if self.state.baseline:
+            self.monitoring.set_baseline(self.state.baseline)
         self._seq = self.state.last_seq
-        self._scheduled: dict[str, float] = {}
+        self._cues = CueRunner(scheduler)
         self._listeners: list[EventListener] = []
         self._commit_listeners: list[Callable[[list[Event]], None]] = []
         self._host = socket.gethostname()
@@ -156,17 +158,21 @@ class Room:
                 "gap_s": round(max(0.0, room.clock.now() - max(last_seen_t, state.last_t)), 3),
             },
         )
-        room._enter_devices(state.phase, resumed=True)
+        room.stage.enter(
+            state.phase,
+            previous=None,
+            planned_s=state.planned_s,
+            emergency=state.emergency,
+            resumed=True,
+        )
         if state.emergency:
-            room._emergency_devices(on=True)
+            room.stage.emergency(True, state.phase)
         room._sync_cues()
         return room
 
     def close(self) -> None:
         """Stop scheduling this session's cues (the session itself stays as it is)."""
-        for job_id in self._scheduler.job_ids():
-            if job_id.startswith(CUE_PREFIX):
-                self._scheduler.cancel(job_id)
+        self._cues.cancel_all()
 
     # ---------------------------------------------------------------- listeners
 
@@ -190,6 +196,15 @@ class Room:
         self._change_phase(Phase.PREPARING, by)
 
     def start_infusion(self, by: str = "nurse") -> None:
+        check_transition(self.state, Phase.INFUSING)
+        if not self.state.baseline:
+            baseline = self.monitoring.baseline_from_preparation()
+            if baseline:
+                self._record(
+                    Kind.SYSTEM,
+                    "room",
+                    {"action": "baseline", "from": "preparation", "values": baseline},
+                )
         self._change_phase(Phase.INFUSING, by, planned_minutes=self.state.planned_minutes)
 
     def pause(self, by: str = "nurse") -> None:
@@ -218,7 +233,7 @@ class Room:
             by,
             {"action": "infusion_extended", "by_minutes": by_minutes, "planned_minutes": planned},
         )
-        self._music.refit(planned * 60.0)
+        self.stage.refit(planned * 60.0)
         self._sync_cues()
 
     def end_infusion(self, by: str = "nurse", reason: str = "nurse") -> None:
@@ -245,7 +260,7 @@ class Room:
         if on == self.state.emergency:
             raise TransitionError("already in emergency" if on else "not in emergency")
         self._record(Kind.SYSTEM, by, {"action": "emergency_on" if on else "emergency_off"})
-        self._emergency_devices(on)
+        self.stage.emergency(on, self.state.phase)
 
     def recovery_check(
         self,
@@ -300,8 +315,73 @@ class Room:
         self._record(Kind.NOTE, by, {"text": text.strip(), "tags": sorted(set(tags))})
 
     def report(self, source: str, kind: Kind, data: dict[str, Any]) -> None:
-        """A device adapter's account of what it did (called on the Room's thread)."""
+        """A device adapter's account of what it did (called on the Room's thread).
+
+        A technical condition an adapter raises or clears (lights unreachable, a feed lost)
+        goes through the alarm engine, so it is shown, acknowledged and cleared like any other.
+        """
+        if kind == Kind.ALARM and data.get("type") == "technical":
+            changes = self.monitoring.alarms.technical(
+                str(data["condition"]),
+                data.get("state") == "raised",
+                self.clock.now(),
+                str(data.get("text", data["condition"])),
+                str(data.get("priority", "low")),
+            )
+            self._alarm_changes(source, changes)
+            return
         self._record(kind, source, data)
+
+    # ---------------------------------------------------------------- readings and alarms
+
+    def readings(self, source: str, values: dict[str, float]) -> None:
+        """Numbers from a feed: stored as samples, kept for the baseline, judged by the limits."""
+        t = self.clock.now()
+        self._sink.append_samples(
+            [Sample(self.session_id, channel, t, float(v)) for channel, v in values.items()]
+        )
+        collecting = self.state.phase == Phase.PREPARING and not self.state.baseline
+        self._alarm_changes(
+            source, self.monitoring.readings(values, t, collecting_baseline=collecting)
+        )
+
+    def wave(self, channel: str, rate_hz: float, values: tuple[float, ...]) -> None:
+        """A chunk of waveform (pleth) ending now, stored as it came."""
+        t0 = self.clock.now() - len(values) / rate_hz
+        self._sink.append_wave(WaveChunk(self.session_id, channel, t0, rate_hz, values))
+
+    def set_baseline(self, values: dict[str, float], by: str = "nurse") -> None:
+        """Baseline vitals the nurse entered (instead of the preparing phase's median)."""
+        if not values:
+            raise TransitionError("no baseline values given")
+        self.monitoring.set_baseline(values)
+        self._record(Kind.SYSTEM, by, {"action": "baseline", "from": by, "values": dict(values)})
+
+    def tick_alarms(self) -> None:
+        """Let on-delays and the audio pause run out; call about once a second."""
+        if self.state.live:
+            self._alarm_changes("alarms", self.monitoring.alarms.tick(self.clock.now()))
+
+    def acknowledge_alarm(self, alarm_id: str, by: str = "nurse") -> None:
+        changes = self.monitoring.alarms.acknowledge(alarm_id, self.clock.now())
+        if not changes:
+            raise TransitionError(f"no alarm {alarm_id!r} to acknowledge")
+        self._alarm_changes(by, changes)
+
+    def pause_alarm_audio(self, by: str = "nurse") -> None:
+        self._alarm_changes(by, self.monitoring.alarms.pause_audio(self.clock.now()))
+
+    def _alarm_changes(self, source: str, changes: list[AlarmChange]) -> None:
+        if not changes:
+            return
+        for change in changes:
+            self._record(Kind.ALARM, source, change.as_data())
+        physiological = [
+            c
+            for c in self.monitoring.alarms.showing()
+            if c.channel is not None and c.priority >= Priority.MEDIUM and not c.acknowledged
+        ]
+        self.stage.duck("alarm", bool(physiological))
 
     def heartbeat(self) -> None:
         """Proof of life for crash detection and the resume gap; call about once a second."""
@@ -326,97 +406,23 @@ class Room:
         check_transition(self.state, to)
         previous = self.state.phase
         self._record(Kind.PHASE, by, {"to": str(to), "from": str(previous), **data})
-        self._enter_devices(to, resumed=False, previous=previous)
+        self.stage.enter(
+            to, previous=previous, planned_s=self.state.planned_s, emergency=self.state.emergency
+        )
         if sync:
             self._sync_cues()
-
-    def _cues_config(self, phase: Phase) -> PhaseCuesConfig | None:
-        if phase in (Phase.PREPARING, Phase.INFUSING, Phase.RECOVERING):
-            return getattr(self.config.phases, str(phase))
-        return None
-
-    def _enter_devices(self, phase: Phase, *, resumed: bool, previous: Phase | None = None) -> None:
-        """Phase entry cues: the scene, the playlist and the soundscape configured for it."""
-        if phase == Phase.PAUSED:
-            self._cue({"action": "music_pause", "phase": str(phase)})
-            self._music.pause()
-            return
-        if phase == Phase.INFUSING and previous == Phase.PAUSED:
-            self._cue({"action": "music_resume", "phase": str(phase)})
-            self._music.resume()
-            return
-        if phase in (Phase.DISCHARGED, Phase.ABORTED):
-            self._cue({"action": "stop_sound", "phase": str(phase)})
-            self._music.stop()
-            self._soundscape.stop()
-            return
-        cues = self._cues_config(phase)
-        if cues is None:
-            return
-        extra = {"resumed": True} if resumed else {}
-        if cues.lights is not None and not self.state.emergency:
-            self._cue({"action": "lights", "phase": str(phase), "scene": cues.lights, **extra})
-            self._lights.apply(cues.lights, self.config.lights.scenes[cues.lights])
-        if cues.playlist is not None:
-            planned_s = self.state.planned_s if phase == Phase.INFUSING else None
-            self._cue({"action": "music", "phase": str(phase), "playlist": cues.playlist, **extra})
-            self._music.play(cues.playlist, self.config.music.playlists[cues.playlist], planned_s)
-        if cues.soundscape is not None:
-            self._cue(
-                {
-                    "action": "soundscape",
-                    "phase": str(phase),
-                    "preset": cues.soundscape,
-                    "level": cues.soundscape_level,
-                    **extra,
-                }
-            )
-            self._soundscape.crossfade_to(cues.soundscape, cues.soundscape_level, 10.0)
-
-    def _emergency_devices(self, on: bool) -> None:
-        """Emergency: lights full and cool at once, music and soundscape down within 1 s."""
-        if on:
-            scene = self.config.phases.emergency.lights
-            if scene is not None:
-                self._cue({"action": "lights", "phase": "emergency", "scene": scene})
-                self._lights.apply(scene, self.config.lights.scenes[scene])
-            self._cue({"action": "duck", "level": self.config.music.duck_level, "seconds": 1.0})
-            self._music.fade_to(self.config.music.duck_level, 1.0)
-            self._soundscape.fade_to(0.0, 1.0)
-            return
-        cues = self._cues_config(self.state.phase)
-        if cues is not None and cues.lights is not None:
-            self._cue({"action": "lights", "phase": str(self.state.phase), "scene": cues.lights})
-            self._lights.apply(cues.lights, self.config.lights.scenes[cues.lights])
-        self._cue({"action": "unduck", "level": self.config.music.volume, "seconds": 3.0})
-        self._music.fade_to(self.config.music.volume, 3.0)
-        if cues is not None and cues.soundscape is not None:
-            self._soundscape.fade_to(cues.soundscape_level, 3.0)
 
     def _cue(self, data: dict[str, Any]) -> None:
         self._record(Kind.CUE, "plan", data)
 
     def _sync_cues(self) -> None:
         """Make the scheduler hold exactly the plan's pending cues (after any state change)."""
-        now = self.clock.now()
-        pending = {CUE_PREFIX + cue.id: cue for cue in pending_cues(self.state, self.config, now)}
-        live = self._scheduler.job_ids()
-        for job_id in live:
-            if job_id.startswith(CUE_PREFIX) and job_id not in pending:
-                self._scheduler.cancel(job_id)
-                self._scheduled.pop(job_id, None)
-        for job_id, cue in pending.items():
-            if job_id in live and self._scheduled.get(job_id) == cue.due_t:
-                continue  # already scheduled for that time: re-adding costs and adds jitter
-            self._scheduler.at(job_id, cue.due_t, lambda cue=cue: self._fire(cue))
-            self._scheduled[job_id] = cue.due_t
+        self._cues.sync(pending_cues(self.state, self.config, self.clock.now()), self._fire)
 
     def _fire(self, cue: Cue) -> None:
         """A cue came due. Ignore it if the plan has moved on since it was scheduled."""
-        job_id = CUE_PREFIX + cue.id
-        if self._scheduled.get(job_id) != cue.due_t or cue.id in self.state.fired_cues:
+        if not self._cues.claim(cue) or cue.id in self.state.fired_cues:
             return
-        del self._scheduled[job_id]
         if cue.phase != self.state.phase:
             return
         now = self.clock.now()

@@ -70,6 +70,7 @@ class SessionState:
     recovery_checks: tuple[RecoveryCheck, ...] = ()
     discharge_ready_t: float | None = None
     fired_cues: frozenset[str] = field(default_factory=frozenset)
+    baseline: dict[str, float] = field(default_factory=dict)
     last_t: float = 0.0
     last_seq: int = 0
 
@@ -170,6 +171,8 @@ def apply(state: SessionState, event: Event) -> SessionState:
         action = data.get("action")
         if action == "session_opened" or action == "infusion_extended":
             state = replace(state, planned_minutes=float(data["planned_minutes"]))
+        elif action == "baseline":
+            state = replace(state, baseline={k: float(v) for k, v in data["values"].items()})
         elif action in ("emergency_on", "emergency_off"):
             state = replace(state, emergency=action == "emergency_on")
     elif event.kind == Kind.RECOVERY:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -13,7 +14,7 @@ from roomctl.config import Config, load_config
 from roomctl.cues import SteppedScheduler
 from roomctl.room import Room
 from roomctl.session import Phase
-from roomctl.timeline.events import Event, Kind
+from roomctl.timeline.events import Event, Kind, Sample, WaveChunk
 from soundscapes.null import NullSoundscapeOutput
 
 
@@ -24,12 +25,20 @@ class ListSink:
     sessions: list[Any] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     heartbeats: list[tuple[str, float, datetime]] = field(default_factory=list)
+    samples: list[Sample] = field(default_factory=list)
+    waves: list[WaveChunk] = field(default_factory=list)
 
     def create_session(self, session: Any, owner_host: str, owner_pid: int) -> None:
         self.sessions.append(session)
 
     def append(self, event: Event) -> None:
         self.events.append(event)
+
+    def append_samples(self, samples: Sequence[Sample]) -> None:
+        self.samples.extend(samples)
+
+    def append_wave(self, chunk: WaveChunk) -> None:
+        self.waves.append(chunk)
 
     def heartbeat(
         self, session_id: str, t: float, wall: datetime, owner_host: str, owner_pid: int

@@ -235,3 +235,73 @@ def test_notes_are_kept_with_their_tags() -> None:
     assert note.source == "therapist"
     with pytest.raises(TransitionError, match="empty note"):
         kit.room.note("   ")
+
+
+def test_spo2_drops_alarm_raised_music_ducked_then_restored() -> None:
+    kit = new_room()
+    kit.room.prepare()
+    for _ in range(5):
+        kit.room.readings("monitor", {"hr": 72, "spo2": 97, "nibp_sys": 118, "nibp_dia": 76})
+        kit.advance_minutes(1)
+    kit.room.start_infusion()
+    baseline = [e for e in kit.sink.of_kind(Kind.SYSTEM) if e.data["action"] == "baseline"]
+    assert baseline[0].data["values"] == {"hr": 72, "spo2": 97, "nibp_sys": 118, "nibp_dia": 76}
+    assert kit.sink.of_kind(Kind.LIGHTS)[-1].data["scene"] == "infusing"
+
+    kit.advance_minutes(20)
+    for _ in range(12):  # SpO2 drops and stays down past the on-delay
+        kit.room.readings("monitor", {"spo2": 88})
+        kit.scheduler.advance(1)
+        kit.room.tick_alarms()
+    alarms = kit.sink.of_kind(Kind.ALARM)
+    assert [(a.data["id"], a.data["action"]) for a in alarms] == [("spo2<90", "raised")]
+    assert alarms[0].data["text"] == "*** SpO2 below 90"
+    assert alarms[0].data["advisory"] is True
+    duck = kit.sink.of_kind(Kind.MUSIC)[-1].data
+    assert (duck["action"], duck["volume"], duck["seconds"]) == ("fade", 0.0, 1.0)
+
+    kit.room.acknowledge_alarm("spo2<90")
+    assert kit.sink.of_kind(Kind.MUSIC)[-1].data["volume"] == 0.7  # acknowledged: sound back
+    kit.room.readings("monitor", {"spo2": 96})
+    actions = [a.data["action"] for a in kit.sink.of_kind(Kind.ALARM)]
+    assert actions == ["raised", "acknowledged", "cleared"]
+    assert len(kit.sink.samples) == 5 * 4 + 12 + 1
+
+
+def test_a_bp_rise_from_the_nurses_baseline_is_a_medium_alarm() -> None:
+    kit = new_room()
+    kit.room.prepare()
+    kit.room.set_baseline({"nibp_sys": 112, "nibp_dia": 70})
+    kit.room.start_infusion()
+    assert not [e for e in kit.sink.of_kind(Kind.SYSTEM) if e.data.get("from") == "preparation"]
+    kit.advance_minutes(38)
+    kit.room.readings("nibp", {"nibp_sys": 154, "nibp_dia": 88})
+    (alarm,) = kit.sink.of_kind(Kind.ALARM)
+    assert (alarm.data["id"], alarm.data["priority"]) == ("nibp_sys:rise>=40", "medium")
+
+
+def test_a_technical_condition_reported_by_a_device_is_an_alarm() -> None:
+    kit = new_room()
+    report = {"type": "technical", "condition": "lights_unreachable", "priority": "low"}
+    kit.room.report(
+        "lights", Kind.ALARM, {**report, "state": "raised", "text": "Lights unreachable"}
+    )
+    kit.room.report(
+        "lights", Kind.ALARM, {**report, "state": "cleared", "text": "Lights unreachable"}
+    )
+    alarms = kit.sink.of_kind(Kind.ALARM)
+    assert [(a.source, a.data["action"], a.data["text"]) for a in alarms] == [
+        ("lights", "raised", "* Lights unreachable"),
+        ("lights", "cleared", "* Lights unreachable"),
+    ]
+    assert kit.sink.of_kind(Kind.MUSIC) == []  # a technical alarm does not duck the music
+
+
+def test_the_baseline_survives_a_resume() -> None:
+    kit = new_room()
+    kit.room.prepare()
+    kit.room.set_baseline({"nibp_sys": 110})
+    resumed = resume_room(list(kit.sink.events), at_t=kit.clock.now() + 5)
+    assert resumed.room.state.baseline == {"nibp_sys": 110}
+    resumed.room.readings("nibp", {"nibp_sys": 151})
+    assert resumed.sink.of_kind(Kind.ALARM)[-1].data["id"] == "nibp_sys:rise>=40"

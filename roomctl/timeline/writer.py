@@ -22,16 +22,22 @@ from typing import TypeAlias
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from roomctl.timeline.errors import StoreError
 from roomctl.timeline.events import Event, Sample, WaveChunk
-from roomctl.timeline.store import (
-    NewSession,
-    StoreError,
-    TimelineStore,
-    check_event,
-    check_new_session,
-    check_sample,
-    check_wave,
+from roomctl.timeline.queue_items import (
+    CreateSession,
+    Flush,
+    Heartbeat,
+    QueueItem,
+    Release,
+    SampleBatch,
+    SessionOp,
+    Stop,
+    weight_of,
 )
+from roomctl.timeline.sessions import NewSession
+from roomctl.timeline.store import TimelineStore
+from roomctl.timeline.validate import check_event, check_new_session, check_sample, check_wave
 
 log = logging.getLogger(__name__)
 
@@ -61,54 +67,6 @@ class WriterStats:
     batches: int
     retries: int
     pending: int
-
-
-@dataclass(frozen=True, slots=True)
-class _Samples:
-    samples: tuple[Sample, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Create:
-    session: NewSession
-    owner_host: str
-    owner_pid: int
-
-
-@dataclass(frozen=True, slots=True)
-class _Heartbeat:
-    session_id: str
-    t: float
-    wall: datetime
-    owner_host: str
-    owner_pid: int
-
-
-@dataclass(frozen=True, slots=True)
-class _Release:
-    session_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class _Flush:
-    done: threading.Event
-
-
-class _Stop:
-    """Sentinel: everything queued before it is written, then the thread ends."""
-
-
-_Item: TypeAlias = Event | _Samples | WaveChunk | _Create | _Heartbeat | _Release | _Flush | _Stop
-_Op: TypeAlias = _Create | _Heartbeat | _Release
-
-
-def _weight(item: _Item) -> int:
-    """How many records an item carries (batch size and ``pending`` count records)."""
-    if isinstance(item, _Samples):
-        return len(item.samples)
-    if isinstance(item, _Flush | _Stop):
-        return 0
-    return 1
 
 
 class _Abandoned(Exception):
@@ -145,7 +103,7 @@ class TimelineWriter:
         self._linger_s = max(0.0, linger_s)
         self._retry_initial_s = retry_initial_s
         self._retry_max_s = retry_max_s
-        self._queue: queue.Queue[_Item] = queue.Queue()
+        self._queue: queue.Queue[QueueItem] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._closed = False
         self._abandon = threading.Event()
@@ -169,7 +127,7 @@ class TimelineWriter:
 
     def create_session(self, s: NewSession, owner_host: str, owner_pid: int) -> None:
         """Queue the creation of a session; events appended after this call follow it."""
-        self._put(_Create(check_new_session(s), owner_host, owner_pid), 1)
+        self._put(CreateSession(check_new_session(s), owner_host, owner_pid), 1)
 
     def append(self, event: Event) -> None:
         """Queue one event. Validates here (ValueError) so a bad event never blocks the queue."""
@@ -179,7 +137,7 @@ class TimelineWriter:
         """Queue samples (they are written in the same transactions as nearby events)."""
         checked = tuple(check_sample(s) for s in samples)
         if checked:
-            self._put(_Samples(checked), len(checked))
+            self._put(SampleBatch(checked), len(checked))
 
     def append_wave(self, chunk: WaveChunk) -> None:
         """Queue one wave chunk."""
@@ -193,11 +151,11 @@ class TimelineWriter:
             raise ValueError(f"heartbeat t must be a finite number, not {t!r}")
         if not isinstance(wall, datetime):
             raise ValueError(f"heartbeat wall must be a datetime, not {type(wall).__name__}")
-        self._put(_Heartbeat(session_id, float(t), wall, owner_host, owner_pid), 1)
+        self._put(Heartbeat(session_id, float(t), wall, owner_host, owner_pid), 1)
 
     def release(self, session_id: str) -> None:
         """Queue the release of a session on clean shutdown."""
-        self._put(_Release(session_id), 1)
+        self._put(Release(session_id), 1)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything queued before this call is committed; False on timeout."""
@@ -205,7 +163,7 @@ class TimelineWriter:
             return self.stats.pending == 0
         self._refuse_own_thread("flush")
         done = threading.Event()
-        self._queue.put(_Flush(done))
+        self._queue.put(Flush(done))
         return done.wait(timeout)
 
     def close(self, timeout: float = 10.0) -> None:
@@ -223,7 +181,7 @@ class TimelineWriter:
         if self._thread is not None:
             if not flushed:
                 self._abandon.set()
-            self._queue.put(_Stop())
+            self._queue.put(Stop())
             self._thread.join(max(0.1, deadline - time.monotonic()))
         pending = self.stats.pending
         if pending:
@@ -249,7 +207,7 @@ class TimelineWriter:
                 "without a dispatcher); it would wait for itself"
             )
 
-    def _put(self, item: _Item, weight: int) -> None:
+    def _put(self, item: QueueItem, weight: int) -> None:
         if self._closed:
             raise RuntimeError("the timeline writer is closed")
         with self._lock:
@@ -267,12 +225,12 @@ class TimelineWriter:
             log.critical("timeline writer thread crashed", exc_info=True)
             raise
 
-    def _collect(self) -> list[_Item]:
+    def _collect(self) -> list[QueueItem]:
         """The next batch: block for one item, then take more for up to ``linger_s``."""
         first = self._queue.get()
         items = [first]
-        size = _weight(first)
-        if isinstance(first, _Flush | _Stop):
+        size = weight_of(first)
+        if isinstance(first, Flush | Stop):
             return items
         deadline = time.monotonic() + self._linger_s
         while size < self._max_batch:
@@ -287,12 +245,12 @@ class TimelineWriter:
                 except queue.Empty:
                     break
             items.append(item)
-            size += _weight(item)
-            if isinstance(item, _Flush | _Stop):
+            size += weight_of(item)
+            if isinstance(item, Flush | Stop):
                 break  # someone waits: write now
         return items
 
-    def _process(self, items: list[_Item]) -> bool:
+    def _process(self, items: list[QueueItem]) -> bool:
         """Write ``items`` in order; False once the stop sentinel is reached."""
         events: list[Event] = []
         samples: list[Sample] = []
@@ -308,15 +266,15 @@ class TimelineWriter:
         for item in items:
             if isinstance(item, Event):
                 events.append(item)
-            elif isinstance(item, _Samples):
+            elif isinstance(item, SampleBatch):
                 samples.extend(item.samples)
             elif isinstance(item, WaveChunk):
                 waves.append(item)
             else:
                 write_appends()  # everything before an operation is written before it
-                if isinstance(item, _Flush):
+                if isinstance(item, Flush):
                     item.done.set()
-                elif isinstance(item, _Stop):
+                elif isinstance(item, Stop):
                     return False
                 else:
                     self._commit_op(item)
@@ -338,11 +296,11 @@ class TimelineWriter:
             callback = self._on_committed
             self._announce(lambda: callback(events))
 
-    def _commit_op(self, op: _Op) -> None:
+    def _commit_op(self, op: SessionOp) -> None:
         store = self._store
-        if isinstance(op, _Create):
+        if isinstance(op, CreateSession):
             write = partial(store.create_session, op.session, op.owner_host, op.owner_pid)
-        elif isinstance(op, _Heartbeat):
+        elif isinstance(op, Heartbeat):
             write = partial(
                 store.heartbeat, op.session_id, op.t, op.wall, op.owner_host, op.owner_pid
             )
