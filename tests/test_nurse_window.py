@@ -115,3 +115,21 @@ def test_a_pseudonym_is_required(qtbot, window) -> None:
     qtbot.mouseClick(win.start_page.open_button, Qt.MouseButton.LeftButton)
     assert win.console is None
     assert "pseudonym" in win.start_page.problem.text()
+
+
+def test_an_alarm_shows_on_the_banner_and_is_acknowledged(qtbot, window) -> None:
+    win, _ = window
+    qtbot.mouseClick(win.start_page.open_button, Qt.MouseButton.LeftButton)
+    console = win.console
+    assert console is not None
+    banner = console.alarm_banner
+    assert not banner.isVisible()
+    console.room.readings("monitor", {"nibp_sys": 186})
+    console.refresh()
+    assert banner.isVisible()
+    assert banner.text.text().startswith("*** NIBP sys above 180: 186")
+    assert banner.others.text() == "+1 more"
+    qtbot.mouseClick(banner.pause_button, Qt.MouseButton.LeftButton)
+    assert banner.pause_button.text().startswith("Audio paused")
+    qtbot.mouseClick(banner.acknowledge_button, Qt.MouseButton.LeftButton)
+    assert banner.text.text().endswith("(acknowledged)   · advisory")

@@ -26,10 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from roomctl.config import MAX_INFUSION_MINUTES
 from roomctl.recovery import ALDRETE_ITEMS
 from roomctl.room import Room
 from roomctl.session import Phase, TransitionError
 from roomctl.timeline.events import Event, Kind
+from ui.alarm_banner import AlarmBanner
 
 Confirm = Callable[[str, str], bool]
 
@@ -140,6 +142,8 @@ class NurseConsole(QWidget):
         header.addStretch(1)
         header.addWidget(self.emergency_label)
         outer.addLayout(header)
+        self.alarm_banner = AlarmBanner(self.room)
+        outer.addWidget(self.alarm_banner)
 
         card = QFrame()
         card.setObjectName("card")
@@ -271,6 +275,7 @@ class NurseConsole(QWidget):
         phase = state.phase
         self.phase_label.setText(str(self.committed_phase).capitalize())
         self.emergency_label.setVisible(state.emergency)
+        self.alarm_banner.refresh()
         if phase in (Phase.INFUSING, Phase.PAUSED):
             self.timer_label.setText(mmss(state.infusion_elapsed(t)))
             paused = " · PAUSED" if phase == Phase.PAUSED else ""
@@ -300,8 +305,9 @@ class NurseConsole(QWidget):
         self.pause_button.setText("Resume" if phase == Phase.PAUSED else "Pause")
         self.pause_button.setEnabled(phase in (Phase.INFUSING, Phase.PAUSED))
         can_extend = phase in (Phase.INFUSING, Phase.PAUSED)
-        self.extend5_button.setEnabled(can_extend and state.planned_minutes + 5 <= 60)
-        self.extend10_button.setEnabled(can_extend and state.planned_minutes + 10 <= 60)
+        room_left = MAX_INFUSION_MINUTES - state.planned_minutes
+        self.extend5_button.setEnabled(can_extend and room_left >= 5)
+        self.extend10_button.setEnabled(can_extend and room_left >= 10)
         self.end_button.setEnabled(phase in (Phase.INFUSING, Phase.PAUSED))
         self.check_button.setEnabled(phase == Phase.RECOVERING)
         self.discharge_button.setEnabled(
