@@ -18,11 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from roomctl.timeline.events import Event, Kind, Sample, WaveChunk, iso_utc
+from roomctl.timeline.migrate import HEAD_REVISION, MIGRATIONS_DIR
 from roomctl.timeline.store import (
     TABLES,
     NewSession,
@@ -479,6 +483,39 @@ def test_schema_matches_the_tables_the_store_queries(store: TimelineStore, store
             columns = {c["name"] for c in found.get_columns(table.name)}
             assert columns == set(table.columns.keys()), table.name
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+
+
+def test_head_revision_is_the_newest_migration() -> None:
+    """The store skips Alembic when the database is at HEAD_REVISION, so it must be the head."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    assert ScriptDirectory.from_config(config).get_heads() == [HEAD_REVISION]
+
+
+def test_an_up_to_date_store_opens_without_importing_alembic(
+    store: TimelineStore, store_url: str
+) -> None:
+    """Alembic takes a quarter of a second to import: ``sessions list`` must not pay for it."""
+    code = (
+        "import sys\n"
+        "from roomctl.timeline.store import TimelineStore\n"
+        "with TimelineStore(sys.argv[1]) as store:\n"
+        "    store.sessions()\n"
+        "print(sorted(name for name in sys.modules if name.partition('.')[0] == 'alembic'))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, store_url], capture_output=True, text=True, check=True
+    )
+    assert run.stdout.strip() == "[]"
+
+
+def test_a_revision_other_than_the_head_is_left_to_alembic(store_url: str) -> None:
+    with TimelineStore(store_url):
+        pass
+    with raw_engine(store_url) as engine, engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'ffff'"))
+    with pytest.raises(CommandError, match="ffff"):
+        TimelineStore(store_url).open()
 
 
 def test_rooms_opening_together_migrate_once(store_url: str) -> None:
