@@ -33,9 +33,47 @@ class Devices:
 
 
 def build_lights(config: Config, report: Report, closers: list[Callable[[], None]]) -> Lights:
-    lights = NullLights(report)
-    closers.append(lights.close)
-    return lights
+    """``null``, ``sim`` (a bridge simulator on loopback, driven over HTTP through phue like a
+    real one) or ``hue`` (the room's bridge, with the key stored by ``roomctl lights pair``)."""
+    settings = config.lights
+    if settings.backend == "null":
+        lights: Lights = NullLights(report)
+        closers.append(lights.close)
+        return lights
+    # Imported here: a room without Hue never loads phue or starts an HTTP server.
+    from devices.lights.hue import HueLights
+    from devices.lights.keys import key_file_path, load_key
+
+    key_file = key_file_path(settings.key_file)
+    if settings.backend == "sim":
+        from devices.sim.hue_bridge import HueBridgeSim
+
+        sim = HueBridgeSim(lights=settings.sim_lights)
+        sim.start()
+        closers.append(sim.stop)
+        hue = HueLights(
+            bridge=sim.address,
+            username=sim.create_user("roomctl#demo"),
+            report=report,
+            key_file=key_file,  # handed to phue as config_file_path; never read or written
+            group=settings.group,
+            mired_range=settings.mired_range,
+            backend="sim",
+        )
+    else:
+        address = settings.bridge
+        hue = HueLights(
+            bridge=address,
+            # Read at every attempt: pairing in another terminal heals a running session.
+            username=lambda: load_key(key_file, address),
+            report=report,
+            key_file=key_file,
+            group=settings.group,
+            mired_range=settings.mired_range,
+            backend="hue",
+        )
+    closers.append(hue.close)
+    return hue
 
 
 def build_music(config: Config, report: Report, closers: list[Callable[[], None]]) -> MusicPlayer:
