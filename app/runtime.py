@@ -14,6 +14,7 @@ from PySide6.QtCore import QCoreApplication
 from app.devices import Devices, build_devices
 from app.dispatch import QtDispatcher
 from app.errors import UserError
+from app.feeds import Feeds, build_feeds
 from app.scheduler import ApsScheduler
 from roomctl.clock import SessionClock
 from roomctl.config import Config
@@ -57,6 +58,7 @@ class RoomRuntime:
     dispatch: QtDispatcher
     room: Room
     devices: Devices
+    feeds: Feeds
     nurse: DemoNurse | None = None
     store_status: list[StoreStatus] = field(default_factory=list)
 
@@ -65,6 +67,7 @@ class RoomRuntime:
 
         The store stays open: whoever opened it (the command line) closes it.
         """
+        self.feeds.stop()
         self.scheduler.shutdown()
         self.room.close()
         self.devices.close()
@@ -121,6 +124,11 @@ class _Wiring:
         for reporter in self.reporters:
             reporter.room = room
         scheduler.every("heartbeat", HEARTBEAT_S, room.heartbeat)
+        scheduler.every("alarms", HEARTBEAT_S, room.tick_alarms)
+        feeds = build_feeds(
+            self.config, lambda: self.room, self.dispatch, speed=clock.speed, start_t=clock.now()
+        )
+        feeds.start()
         nurse = None
         if auto_nurse:
             nurse = DemoNurse(room, scheduler, preparing_minutes=self.config.demo.preparing_minutes)
@@ -134,6 +142,7 @@ class _Wiring:
             self.dispatch,
             room,
             self.devices,
+            feeds,
             nurse,
             self.status,
         )

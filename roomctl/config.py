@@ -8,13 +8,22 @@ rather than a silently ignored setting. Errors come out as one line each,
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 DEFAULTS_PATH = Path(__file__).resolve().parent.parent / "config" / "roomctl.toml"
 MIN_INFUSION_MINUTES = 40
@@ -52,6 +61,27 @@ class RecoveryConfig(_Strict):
     check_every_minutes: int = Field(15, ge=1, le=120)
     discharge_aldrete: int = Field(9, ge=0, le=10)
     passing_checks_in_a_row: int = Field(2, ge=1, le=10)
+
+
+FeedProtocol = Literal["masimo-ascii1", "nonin-text", "nonin-oem3", "roomctl-line", "newera-basic"]
+FeedScenario = Literal[
+    "steady", "desaturation", "bp-surge", "bradycardia", "cable-pull", "garbage", "sensor-off"
+]
+
+
+class FeedConfig(_Strict):
+    """One serial feed. ``port`` is a pyserial URL (``/dev/ttyUSB0``, ``socket://host:port``)
+    or ``sim``: a simulator on a pseudo-terminal speaking ``protocol`` (the demo)."""
+
+    protocol: FeedProtocol
+    port: str = Field(min_length=1)
+    #: What the simulator's patient does (``port = "sim"`` only).
+    scenario: FeedScenario = "steady"
+    seed: int = 0
+    #: roomctl-line monitors: a cuff measurement this often.
+    nibp_every_minutes: float = Field(5, gt=0, le=60)
+    #: Keep every raw byte of the session (owner-only file beside the timeline).
+    capture: bool = False
 
 
 class AlarmLimitConfig(_Strict):
@@ -125,12 +155,49 @@ class SceneConfig(_Strict):
     def _one_colour(self) -> Self:
         if self.kelvin is not None and self.xy is not None:
             raise ValueError("give kelvin or xy, not both")
+        if self.from_brightness is not None and not self.on:
+            raise ValueError("from_brightness is a rise: it needs on = true")
         return self
 
 
+_BRIDGE_ADDRESS = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$")
+Mired = Annotated[int, Field(ge=153, le=500)]
+
+
 class LightsConfig(_Strict):
-    backend: Literal["null"] = "null"
+    """Where the room's lights are. ``sim`` runs the Hue bridge simulator in-process on
+    loopback (the demo); ``hue`` drives the room's real bridge, paired once with
+    ``roomctl lights pair``; ``null`` only records what it would have done."""
+
+    backend: Literal["null", "sim", "hue"] = "null"
+    #: The room's bridge, ``HOST`` or ``HOST:PORT``; required for backend "hue".
+    bridge: str = Field("", validate_default=True)
+    #: The Hue group (room or zone) that holds this room's lights; 0 is every light.
+    group: int = Field(1, ge=0, le=255)
+    #: Where the pairing key is kept; empty: ``hue-keys.json`` in the user config dir.
+    key_file: str = ""
+    #: The coolest and warmest colour temperature the room's lights take, in mired.
+    mired_range: tuple[Mired, Mired] = (153, 500)
+    #: How many lights the simulator has (backend "sim").
+    sim_lights: int = Field(3, ge=1, le=50)
     scenes: dict[str, SceneConfig] = {}
+
+    @field_validator("bridge")
+    @classmethod
+    def _bridge_address(cls, value: str, info: ValidationInfo) -> str:
+        value = value.strip()
+        if not value and info.data.get("backend") == "hue":
+            raise ValueError("give the room's bridge (HOST or HOST:PORT) for backend 'hue'")
+        if value and not _BRIDGE_ADDRESS.match(value):
+            raise ValueError("not a bridge address (HOST or HOST:PORT)")
+        return value
+
+    @field_validator("mired_range")
+    @classmethod
+    def _coolest_first(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if value[0] >= value[1]:
+            raise ValueError("give [coolest, warmest], coolest (smaller) first")
+        return value
 
 
 class PlaylistConfig(_Strict):
@@ -163,6 +230,7 @@ class Config(_Strict):
     recovery: RecoveryConfig = RecoveryConfig()
     store: StoreConfig = StoreConfig()
     alarms: AlarmsConfig = AlarmsConfig()
+    feeds: dict[str, FeedConfig] = {}
     phases: PhasesConfig = PhasesConfig()
     lights: LightsConfig = LightsConfig()
     music: MusicConfig = MusicConfig()

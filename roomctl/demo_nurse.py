@@ -7,9 +7,11 @@ scheduled on the Room's own scheduler, so they run on the Room's thread at sessi
 
 from __future__ import annotations
 
+import contextlib
+
 from roomctl.cues import Scheduler
 from roomctl.room import Room
-from roomctl.session import Phase
+from roomctl.session import Phase, TransitionError
 from roomctl.timeline.events import Event, Kind
 
 NURSE = "demo-nurse"
@@ -75,6 +77,16 @@ class DemoNurse:
             )
         elif event.kind == Kind.RECOVERY and event.data.get("milestone") == "discharge_ready":
             self._schedule_discharge()
+        elif event.kind == Kind.ALARM and event.data.get("action") in ("raised", "latched"):
+            # The nurse looks at the patient and the bedside monitor, then acknowledges.
+            alarm_id = str(event.data["id"])
+            self._later(
+                f"ack:{alarm_id}", room.clock.now() + 30, lambda: self._acknowledge(alarm_id)
+            )
+
+    def _acknowledge(self, alarm_id: str) -> None:
+        with contextlib.suppress(TransitionError):  # it may have cleared by itself meanwhile
+            self._room.acknowledge_alarm(alarm_id, by=NURSE)
 
     def _schedule_discharge(self) -> None:
         room = self._room

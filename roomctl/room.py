@@ -345,6 +345,16 @@ class Room:
             source, self.monitoring.readings(values, t, collecting_baseline=collecting)
         )
 
+    def feed_link(self, feed: str, state: str, detail: str = "") -> None:
+        """A feed's link changed (connected, stale, disconnected): on the timeline as the gap it
+        is, and a technical alarm while the feed is not delivering."""
+        t = self.clock.now()
+        self._record(Kind.FEED, feed, {"feed": feed, "link": state, "detail": detail})
+        down = state != "connected"
+        text = f"{feed.capitalize()} feed {'lost' if state == 'disconnected' else state}"
+        changes = self.monitoring.alarms.technical(f"{feed}_link", down, t, text, "medium")
+        self._alarm_changes(feed, changes)
+
     def wave(self, channel: str, rate_hz: float, values: tuple[float, ...]) -> None:
         """A chunk of waveform (pleth) ending now, stored as it came."""
         t0 = self.clock.now() - len(values) / rate_hz

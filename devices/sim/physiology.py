@@ -169,10 +169,15 @@ class Physiology:
         return bytes(rng.randrange(256) for _ in range(rng.randrange(4, 40)))
 
 
-def ketamine_pump(t_s: float, *, weight_kg: float = 70.0, minutes: float = 40.0) -> PumpReading:
-    """0.5 mg/kg over the planned minutes at 1 mg/mL; keep-vein-open once it is all in."""
+def ketamine_pump(
+    t_s: float, *, weight_kg: float = 70.0, minutes: float = 40.0, starts_at_s: float = 0.0
+) -> PumpReading:
+    """0.5 mg/kg over the planned minutes at 1 mg/mL, started by the nurse at ``starts_at_s``;
+    stopped before that, keep-vein-open once it is all in."""
     vtbi = round(0.5 * weight_kg, 1)
     rate = round(vtbi * 60.0 / minutes, 1)
-    infused = min(vtbi, rate * max(0.0, t_s) / 3600.0)
+    if t_s < starts_at_s:
+        return PumpReading("STOP", 0.0, 0.0, vtbi)
+    infused = min(vtbi, rate * (t_s - starts_at_s) / 3600.0)
     state = "RUN" if infused < vtbi else "KVO"
     return PumpReading(state, rate if state == "RUN" else 1.0, round(infused, 2), vtbi)

@@ -1,0 +1,77 @@
+"""``roomctl feed tap``: open a port exactly as the app does and print what it reads, one JSON
+object per line, so a person (or a script) can see a device's numbers in canonical terms."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import queue
+import sys
+import time
+
+from app.errors import UserError
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"seconds must be positive (got {text})")
+    return value
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    feed = sub.add_parser("feed", help="read serial feeds (read-only)")
+    fsub = feed.add_subparsers(
+        dest="action", metavar="ACTION", required=True, parser_class=type(feed)
+    )
+    tap = fsub.add_parser(
+        "tap",
+        help="print a port's records as JSON lines, then a stats line",
+        description="Opens the port as the app does (line settings of the protocol, the "
+        "read-only guard, reconnects) and prints one JSON object per record: "
+        '{"kind", "t", "values", "flags", "device_time"}; absent values are left out. '
+        'On exit a last line {"kind": "stats", "frames", "bad_frames", "reconnects"}.',
+    )
+    tap.add_argument("--protocol", required=True, metavar="P")
+    tap.add_argument("--port", required=True, metavar="URL", help="device, pty or pyserial URL")
+    tap.add_argument("--seconds", type=_seconds, metavar="N", help="stop after N seconds")
+    tap.set_defaults(handler=cmd_tap)
+
+
+def cmd_tap(args: argparse.Namespace) -> int:
+    from devices.feeds.registry import protocol
+    from devices.feeds.transport import FeedReader, Stamped
+
+    try:
+        spec = protocol(args.protocol)
+    except KeyError as exc:
+        raise UserError(str(exc.args[0])) from None
+    records: queue.Queue[Stamped] = queue.Queue()
+    reader = FeedReader(args.port, spec, lambda batch: [records.put(r) for r in batch], name="tap")
+    started = time.monotonic()
+    deadline = started + args.seconds if args.seconds else None
+    reader.start()
+    try:
+        while deadline is None or time.monotonic() < deadline:
+            left = 0.2 if deadline is None else max(0.0, min(0.2, deadline - time.monotonic()))
+            try:
+                item = records.get(timeout=left)
+            except queue.Empty:
+                continue
+            line = item.record.as_tap(round(item.t - started, 3))
+            print(json.dumps(line), flush=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        reader.stop()
+    while not records.empty():
+        item = records.get_nowait()
+        print(json.dumps(item.record.as_tap(round(item.t - started, 3))), flush=True)
+    print(json.dumps(reader.stats.as_json()), flush=True)
+    if reader.stats.frames == 0 and reader.stats.last_error:
+        print(f"roomctl: {args.port}: {reader.stats.last_error}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,62 @@
+"""A demo session with its feeds on pseudo-terminals: the monitor desaturates at minute 20, the
+alarm is raised, acknowledged by the (simulated) nurse and cleared; the timeline holds monitor,
+NIBP and pump samples and the feeds' link events."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from roomctl.timeline.events import Kind
+from roomctl.timeline.store import TimelineStore
+
+REPO = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.system
+
+
+def test_a_desaturation_demo_raises_acknowledges_and_clears_an_alarm(tmp_path: Path) -> None:
+    user = tmp_path / "room.toml"
+    user.write_text(
+        '[feeds.monitor]\nprotocol = "roomctl-line"\nport = "sim"\nscenario = "desaturation"\n',
+        encoding="utf-8",
+    )
+    url = f"sqlite:///{tmp_path / 'timeline.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROOMCTL_")}
+    env.update(ROOMCTL_DB=url, ROOMCTL_CONFIG=str(user), ROOMCTL_DATA_DIR=str(tmp_path))
+    env.pop("DISPLAY", None)
+    ran = subprocess.run(
+        [sys.executable, "-m", "app.cli", "demo", "--headless", "--speed", "120"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    with TimelineStore(url) as store:
+        (info,) = store.sessions()
+        events = store.events(info.id)
+        spo2 = store.samples(info.id, "spo2")
+        cuff = store.samples(info.id, "nibp_sys")
+        pump = store.samples(info.id, "pump_vi_ml")
+    alarms = [(e.data["id"], e.data["action"]) for e in events if e.kind == Kind.ALARM]
+    assert ("spo2<90", "raised") in alarms or ("spo2<94", "raised") in alarms
+    assert any(action == "acknowledged" for _, action in alarms)
+    raised = {alarm_id for alarm_id, action in alarms if action == "raised"}
+    cleared = {alarm_id for alarm_id, action in alarms if action == "cleared"}
+    assert raised <= cleared, json.dumps(alarms)
+    assert min(s.value for s in spo2) <= 90
+    assert cuff, "no NIBP samples"
+    assert max(s.value for s in pump) == pytest.approx(35.0)
+    links = [
+        (e.data["feed"], e.data["link"]) for e in events if e.kind == Kind.FEED and "link" in e.data
+    ]
+    assert ("monitor", "connected") in links
+    assert ("pump", "connected") in links

@@ -1,0 +1,170 @@
+"""Simulated devices on pseudo-terminals, read back through the real feed reader: every
+monitor format tells the same patient's numbers, the pump answers only its status queries,
+the desaturation and bp-surge stories come through, and a pulled cable is survived."""
+
+from __future__ import annotations
+
+import json
+import queue
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from devices.feeds.records import RecordKind
+from devices.feeds.registry import protocol
+from devices.feeds.transport import FeedReader, Stamped
+from devices.sim.physiology import Physiology
+from devices.sim.pty_device import PtyDevice
+from devices.sim.sources import MONITOR_PROTOCOLS, MonitorSource, PumpSource
+
+pytestmark = pytest.mark.system
+
+
+def read(path: str, name: str, until: int, kind: RecordKind, timeout: float = 8.0) -> list[Stamped]:
+    """Records of ``kind`` from the port until ``until`` of them came (or time ran out)."""
+    got: queue.Queue[Stamped] = queue.Queue()
+    reader = FeedReader(path, protocol(name), lambda rs: [got.put(r) for r in rs], name=name)
+    reader.start()
+    found: list[Stamped] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(found) < until and time.monotonic() < deadline:
+            try:
+                item = got.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if item.record.kind == kind:
+                found.append(item)
+    finally:
+        reader.stop()
+    return found
+
+
+@pytest.mark.parametrize("name", MONITOR_PROTOCOLS)
+def test_every_monitor_format_carries_the_patients_numbers(name: str, tmp_path: Path) -> None:
+    patient = Physiology("steady", seed=4)
+    device = PtyDevice(MonitorSource(name, patient), patient=patient, link=tmp_path / "tty")
+    path = device.start()
+    try:
+        records = read(path, name, until=2, kind=RecordKind.VITALS)
+    finally:
+        device.stop()
+    assert records, f"{name}: no vitals"
+    values = records[-1].record.values
+    assert 60 <= values["hr"] <= 85
+    assert 95 <= values["spo2"] <= 100
+
+
+def test_desaturation_at_speed_reaches_the_feed(tmp_path: Path) -> None:
+    patient = Physiology("desaturation", seed=1)
+    source = MonitorSource("roomctl-line", patient, nibp_every_s=None)
+    device = PtyDevice(source, patient=patient, start_t=23 * 60, speed=1.0)
+    path = device.start()
+    try:
+        records = read(path, "roomctl-line", until=2, kind=RecordKind.VITALS)
+    finally:
+        device.stop()
+    assert min(r.record.values["spo2"] for r in records) <= 87
+
+
+def test_the_cuff_reading_shows_the_bp_surge(tmp_path: Path) -> None:
+    patient = Physiology("bp-surge", seed=2)
+    source = MonitorSource("roomctl-line", patient, nibp_every_s=1)
+    device = PtyDevice(source, patient=patient, start_t=40 * 60)
+    path = device.start()
+    try:
+        cuff, *_ = read(path, "roomctl-line", until=1, kind=RecordKind.NIBP)
+    finally:
+        device.stop()
+    assert cuff.record.values["nibp_sys"] >= 160
+    assert cuff.record.values["nibp_dia"] >= 100
+
+
+def test_the_new_era_pump_answers_its_status_queries(tmp_path: Path) -> None:
+    device = PtyDevice(PumpSource("newera-basic"), start_t=20 * 60)
+    path = device.start()
+    try:
+        records = read(path, "newera-basic", until=3, kind=RecordKind.PUMP)
+    finally:
+        device.stop()
+    merged: dict[str, object] = {}
+    for r in records:
+        merged.update(r.record.values)
+    assert merged.get("pump_rate_ml_h") == 52.5
+    allowed = protocol("newera-basic").allow_list
+    assert device.queries
+    assert set(device.queries) <= set(allowed)
+
+
+def test_a_pulled_cable_comes_back(tmp_path: Path) -> None:
+    patient = Physiology("cable-pull")
+    source = MonitorSource("roomctl-line", patient, nibp_every_s=None)
+    device = PtyDevice(
+        source, patient=patient, link=tmp_path / "tty", start_t=15 * 60 - 1, speed=10
+    )
+    path = device.start()
+    got: queue.Queue[Stamped] = queue.Queue()
+    reader = FeedReader(path, protocol("roomctl-line"), lambda rs: [got.put(r) for r in rs])
+    reader.start()
+    links: list[str] = []
+    vitals_after_return = 0
+    deadline = time.monotonic() + 10
+    try:
+        while time.monotonic() < deadline and vitals_after_return < 2:
+            try:
+                item = got.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if item.record.kind == RecordKind.LINK:
+                links.append(str(item.record.values["link"]))
+            elif "disconnected" in links:
+                vitals_after_return += 1
+    finally:
+        reader.stop()
+        device.stop()
+    assert links[:3] == ["connected", "disconnected", "connected"]
+    assert vitals_after_return == 2
+    assert reader.stats.reconnects == 1
+
+
+def test_feed_tap_prints_json_lines_and_a_stats_line(tmp_path: Path) -> None:
+    patient = Physiology("garbage", seed=5)
+    device = PtyDevice(MonitorSource("masimo-ascii1", patient), patient=patient)
+    path = device.start()
+    try:
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "app.cli",
+                "feed",
+                "tap",
+                "--protocol",
+                "masimo-ascii1",
+                "--port",
+                path,
+                "--seconds",
+                "3.5",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+            timeout=30,
+            check=False,
+        )
+    finally:
+        device.stop()
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert lines[0]["kind"] == "link"
+    vitals = [line for line in lines if line["kind"] == "vitals"]
+    assert vitals
+    assert set(vitals[-1]) >= {"kind", "t", "values", "flags", "device_time"}
+    assert set(vitals[-1]["values"]) == {"spo2", "hr", "pi"}
+    stats = lines[-1]
+    assert stats["kind"] == "stats"
+    assert stats["frames"] >= len(vitals)
+    assert stats["bad_frames"] >= 1  # the garbage scenario's random bytes were counted
