@@ -133,3 +133,21 @@ def test_an_alarm_shows_on_the_banner_and_is_acknowledged(qtbot, window) -> None
     assert banner.pause_button.text().startswith("Audio paused")
     qtbot.mouseClick(banner.acknowledge_button, Qt.MouseButton.LeftButton)
     assert banner.text.text().endswith("(acknowledged)   · advisory")
+
+
+def test_vital_tiles_show_the_latest_readings_coloured_by_alarm(qtbot, window) -> None:
+    win, _ = window
+    qtbot.mouseClick(win.start_page.open_button, Qt.MouseButton.LeftButton)
+    console = win.console
+    assert console is not None
+    tiles = {tile.spec.title: tile for tile in console.vitals.tiles}
+    assert tiles["HR"].value.text() == "--"
+    console.room.readings("monitor", {"hr": 71, "spo2": 97, "nibp_sys": 124, "nibp_dia": 79})
+    console.refresh()
+    assert tiles["HR"].value.text() == "71"
+    assert tiles["NIBP"].value.text() == "124/79"
+    assert "cuff 0 min ago" in tiles["NIBP"].detail.text()
+    assert "color: #d9cbb0" in tiles["SpO2"].value.styleSheet()
+    console.room.readings("monitor", {"nibp_sys": 185})
+    console.refresh()
+    assert "#b8433a" in tiles["NIBP"].value.styleSheet()  # a high alarm on the channel

@@ -32,6 +32,7 @@ from roomctl.room import Room
 from roomctl.session import Phase, TransitionError
 from roomctl.timeline.events import Event, Kind
 from ui.alarm_banner import AlarmBanner
+from ui.vital_tiles import VitalTiles
 
 Confirm = Callable[[str, str], bool]
 
@@ -68,6 +69,13 @@ def describe(event: Event) -> str:
         return f"Recovery: {text}"
     if event.kind == Kind.NOTE:
         return f"Note: {data.get('text', '')}"
+    if event.kind == Kind.FEED:
+        if "link" in data:
+            return f"Feed {data.get('feed')}: {data['link']}"
+        shown = ", ".join(f"{k.removeprefix('pump_')} {v}" for k, v in data.items() if k != "feed")
+        return f"Feed {data.get('feed')}: {shown}"
+    if event.kind == Kind.ALARM:
+        return f"Alarm {data.get('action')}: {data.get('text', '')}"
     if event.kind == Kind.SYSTEM:
         return f"System: {str(data.get('action', '')).replace('_', ' ')}"
     return f"{event.kind}: {data.get('action', '')}"
@@ -157,6 +165,9 @@ class NurseConsole(QWidget):
         timer_box.addWidget(self.timer_label)
         timer_box.addWidget(self.timer_sub)
         outer.addWidget(card)
+
+        self.vitals = VitalTiles(self.room)
+        outer.addWidget(self.vitals)
 
         self.devices_label = QLabel()
         self.devices_label.setObjectName("subtle")
@@ -276,6 +287,7 @@ class NurseConsole(QWidget):
         self.phase_label.setText(str(self.committed_phase).capitalize())
         self.emergency_label.setVisible(state.emergency)
         self.alarm_banner.refresh()
+        self.vitals.refresh()
         if phase in (Phase.INFUSING, Phase.PAUSED):
             self.timer_label.setText(mmss(state.infusion_elapsed(t)))
             paused = " · PAUSED" if phase == Phase.PAUSED else ""
