@@ -168,3 +168,65 @@ def test_feed_tap_prints_json_lines_and_a_stats_line(tmp_path: Path) -> None:
     assert stats["kind"] == "stats"
     assert stats["frames"] >= len(vitals)
     assert stats["bad_frames"] >= 1  # the garbage scenario's random bytes were counted
+
+
+def test_a_capture_replays_through_a_pseudo_terminal_and_taps_back(tmp_path: Path) -> None:
+    """Capture a simulated monitor's raw bytes, replay them, and read the same records."""
+    patient = Physiology("steady", seed=8)
+    source = MonitorSource("roomctl-line", patient, nibp_every_s=2)
+    capture = b"".join(source.tick(t) for t in range(6))
+    path = tmp_path / "monitor.capture"
+    path.write_bytes(capture)
+    repo = Path(__file__).resolve().parent.parent
+    replay = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "feed",
+            "replay",
+            str(path),
+            "--protocol",
+            "roomctl-line",
+            "--speed",
+            "10",
+            "--lead-in",
+            "1.5",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=repo,
+    )
+    try:
+        assert replay.stdout is not None
+        port = replay.stdout.readline().strip()
+        tapped = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "app.cli",
+                "feed",
+                "tap",
+                "--protocol",
+                "roomctl-line",
+                "--port",
+                port,
+                "--seconds",
+                "2.5",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=repo,
+            timeout=30,
+            check=False,
+        )
+        assert replay.wait(10) == 0
+    finally:
+        replay.kill()
+        replay.wait()
+        replay.stdout.close()  # type: ignore[union-attr]
+    lines = [json.loads(line) for line in tapped.stdout.splitlines()]
+    kinds = [line["kind"] for line in lines]
+    assert kinds.count("vitals") == 6
+    assert kinds.count("nibp") == 3
+    assert lines[-1] == {"kind": "stats", "frames": 9, "bad_frames": 0, "reconnects": 0}

@@ -8,6 +8,7 @@ import json
 import queue
 import sys
 import time
+from pathlib import Path
 
 from app.errors import UserError
 
@@ -39,6 +40,43 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     tap.add_argument("--port", required=True, metavar="URL", help="device, pty or pyserial URL")
     tap.add_argument("--seconds", type=_seconds, metavar="N", help="stop after N seconds")
     tap.set_defaults(handler=cmd_tap)
+    replay = fsub.add_parser(
+        "replay",
+        help="replay a raw capture through a pseudo-terminal at the device's pace",
+        description="Creates a pseudo-terminal, prints its path, and writes the capture into it "
+        "frame by frame at the format's rate (divided by --speed), so `roomctl feed tap` or the "
+        "app can read it as if the device were there. Exits when the capture is played.",
+    )
+    replay.add_argument("capture", metavar="CAPTURE", type=Path)
+    replay.add_argument("--protocol", required=True, metavar="P")
+    replay.add_argument("--speed", type=_seconds, default=1.0, metavar="N", help="N times faster")
+    replay.add_argument(
+        "--lead-in", type=float, default=2.0, metavar="S", help="seconds before the first byte"
+    )
+    replay.set_defaults(handler=cmd_replay)
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from devices.feeds.registry import protocol
+    from devices.sim.replay import Replay
+
+    try:
+        spec = protocol(args.protocol)
+    except KeyError as exc:
+        raise UserError(str(exc.args[0])) from None
+    try:
+        data = args.capture.read_bytes()
+    except OSError as exc:
+        raise UserError(f"{args.capture}: {exc.strerror or exc}") from None
+    replay = Replay(data, spec, speed=args.speed)
+    print(replay.path, flush=True)
+    try:
+        replay.run(lead_in_s=args.lead_in)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        replay.stop()
+    return 0
 
 
 def cmd_tap(args: argparse.Namespace) -> int:

@@ -1,0 +1,72 @@
+"""Replaying a raw capture through a pseudo-terminal, at the pace the device sent it.
+
+A capture holds the bytes exactly as they arrived, with no timing. The pace is the format's own:
+line formats one line per frame interval (1 s for the monitors), Nonin OEM III one 5-byte frame
+per 1/75 s; ``speed`` divides the interval. Pure splitting (:func:`chunks`) is apart from the
+writing so it can be tested without a terminal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+import tty
+from collections.abc import Iterator
+
+from devices.feeds.registry import ProtocolSpec
+
+BINARY_FRAME = {"nonin-oem3": 5}
+
+
+def chunks(data: bytes, spec: ProtocolSpec) -> Iterator[bytes]:
+    """The capture cut where the device paused: after each line, or each binary frame."""
+    size = BINARY_FRAME.get(spec.name)
+    if size is not None:
+        for i in range(0, len(data), size):
+            yield data[i : i + size]
+        return
+    start = 0
+    while start < len(data):
+        end = data.find(b"\n", start)
+        if end < 0:
+            yield data[start:]
+            return
+        yield data[start : end + 1]
+        start = end + 1
+
+
+class Replay:
+    """Writes a capture into a new pseudo-terminal; ``path`` is what a reader opens."""
+
+    def __init__(self, data: bytes, spec: ProtocolSpec, *, speed: float = 1.0) -> None:
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self.data = data
+        self.spec = spec
+        self.interval = 1.0 / (spec.frames_per_s or 1.0) / speed
+        self.master, self.slave = os.openpty()
+        tty.setraw(self.master)
+        tty.setraw(self.slave)
+        self.path = os.ttyname(self.slave)
+        self.done = threading.Event()
+        self._stop = threading.Event()
+
+    def run(self, lead_in_s: float = 0.5) -> None:
+        """Write every chunk on schedule (after ``lead_in_s`` for a reader to open the port)."""
+        self._stop.wait(lead_in_s)
+        due = time.monotonic()
+        for chunk in chunks(self.data, self.spec):
+            if self._stop.is_set():
+                break
+            os.write(self.master, chunk)
+            due += self.interval
+            self._stop.wait(max(0.0, due - time.monotonic()))
+        self.done.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for fd in (self.master, self.slave):
+            with contextlib.suppress(OSError):
+                os.close(fd)
