@@ -230,3 +230,58 @@ def test_a_capture_replays_through_a_pseudo_terminal_and_taps_back(tmp_path: Pat
     assert kinds.count("vitals") == 6
     assert kinds.count("nibp") == 3
     assert lines[-1] == {"kind": "stats", "frames": 9, "bad_frames": 0, "reconnects": 0}
+
+
+def test_sim_pump_from_the_command_line_answers_feed_tap(tmp_path: Path) -> None:
+    repo = Path(__file__).resolve().parent.parent
+    sim = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "sim",
+            "pump",
+            "--protocol",
+            "newera-basic",
+            "--start-minute",
+            "10",
+            "--link",
+            str(tmp_path / "ttyPUMP"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=repo,
+    )
+    try:
+        assert sim.stdout is not None
+        port = sim.stdout.readline().strip()
+        assert port == str(tmp_path / "ttyPUMP")
+        tapped = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "app.cli",
+                "feed",
+                "tap",
+                "--protocol",
+                "newera-basic",
+                "--port",
+                port,
+                "--seconds",
+                "3",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=repo,
+            timeout=30,
+            check=False,
+        )
+    finally:
+        sim.terminate()
+        sim.wait(10)
+        sim.stdout.close()  # type: ignore[union-attr]
+    assert sim.returncode == 0
+    pump = [json.loads(line) for line in tapped.stdout.splitlines() if '"pump"' in line]
+    rates = [p["values"]["pump_rate_ml_h"] for p in pump if "pump_rate_ml_h" in p["values"]]
+    assert rates
+    assert set(rates) == {52.5}

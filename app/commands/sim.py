@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from app.commands.sim_serial import register_monitor, register_pump
 from app.errors import UserError
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ def register_hue(ssub: argparse._SubParsersAction, common: argparse.ArgumentPars
     hue.set_defaults(handler=cmd_hue)
 
 
-SIMULATORS: tuple[RegisterSimulator, ...] = (register_hue,)
+SIMULATORS: tuple[RegisterSimulator, ...] = (register_hue, register_monitor, register_pump)
 
 
 def describe(change: Change) -> str:
