@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks import bench_cues, bench_store
+from benchmarks import bench_cues, bench_lights, bench_parsers, bench_store
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -42,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print("== cue firing error", flush=True)
     bench_cues.main([])
+    print("== lights through phue to the bridge simulator", flush=True)
+    bench_lights.main([])
+    print("== parsers", flush=True)
+    bench_parsers.main([])
     print("== timeline writes, SQLite", flush=True)
     bench_store.main(["--events", str(args.events)])
     url, folder = _postgres(args.pg)

@@ -262,6 +262,15 @@ class Room:
         self._record(Kind.SYSTEM, by, {"action": "emergency_on" if on else "emergency_off"})
         self.stage.emergency(on, self.state.phase)
 
+    def exam_light(self, on: bool, by: str = "nurse") -> None:
+        """The exam light: full light to look at the patient, then the previous scene."""
+        if not self.state.live:
+            raise TransitionError(f"the session has ended ({self.state.phase})")
+        if "exam" not in self.config.lights.scenes:
+            raise TransitionError("no [lights.scenes.exam] configured")
+        self._record(Kind.SYSTEM, by, {"action": "exam_light_on" if on else "exam_light_off"})
+        self.stage.exam(on, self.state.phase, self.state.emergency)
+
     def recovery_check(
         self,
         *,

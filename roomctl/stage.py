@@ -109,6 +109,19 @@ class Stage:
                 self._apply_scene(cues.lights, phase=str(phase))
         self.duck("emergency", on)
 
+    def exam(self, on: bool, phase: Phase, emergency: bool) -> None:
+        """Exam light: full cool light while held; then back to what the moment asks for."""
+        if on and not emergency:
+            self._apply_scene("exam", phase="exam")
+            return
+        if not on:
+            scene = self._config.phases.emergency.lights if emergency else None
+            if scene is None:
+                cues = self.cues_for(phase)
+                scene = cues.lights if cues is not None else None
+            if scene is not None:
+                self._apply_scene(scene, phase="emergency" if emergency else str(phase))
+
     def duck(self, reason: str, on: bool) -> None:
         """Sound down while any reason holds (an emergency, an alarm); back up when none do."""
         was = self.ducked

@@ -305,3 +305,17 @@ def test_the_baseline_survives_a_resume() -> None:
     assert resumed.room.state.baseline == {"nibp_sys": 110}
     resumed.room.readings("nibp", {"nibp_sys": 151})
     assert resumed.sink.of_kind(Kind.ALARM)[-1].data["id"] == "nibp_sys:rise>=40"
+
+
+def test_the_exam_light_floods_the_room_and_gives_the_scene_back() -> None:
+    kit = new_room()
+    kit.room.prepare()
+    kit.room.start_infusion()
+    kit.room.exam_light(True)
+    assert kit.sink.of_kind(Kind.LIGHTS)[-1].data["scene"] == "exam"
+    kit.room.exam_light(False)
+    assert kit.sink.of_kind(Kind.LIGHTS)[-1].data["scene"] == "infusing"
+    kit.room.emergency(True)
+    kit.room.exam_light(True)  # in an emergency the lights are already full
+    kit.room.exam_light(False)
+    assert kit.sink.of_kind(Kind.LIGHTS)[-1].data["scene"] == "emergency"

@@ -183,6 +183,9 @@ class NurseConsole(QWidget):
         self.check_button = self._button("Recovery check…", self.open_check)
         self.discharge_button = self._button("Discharge", self.discharge)
         self.emergency_button = self._button("Emergency", self.toggle_emergency, "danger")
+        self.exam_button = self._button("Exam light", lambda: None)
+        self.exam_button.pressed.connect(lambda: self._do(lambda: self.room.exam_light(True)))
+        self.exam_button.released.connect(lambda: self._do(lambda: self.room.exam_light(False)))
         buttons = [
             self.start_button,
             self.pause_button,
@@ -191,10 +194,11 @@ class NurseConsole(QWidget):
             self.end_button,
             self.check_button,
             self.discharge_button,
+            self.exam_button,
             self.emergency_button,
         ]
         for i, button in enumerate(buttons):
-            grid.addWidget(button, i // 4, i % 4)
+            grid.addWidget(button, i // 5, i % 5)
         outer.addLayout(grid)
 
         self.problem_label = QLabel()
@@ -265,6 +269,12 @@ class NurseConsole(QWidget):
         for event in events:
             if event.kind == Kind.PHASE:
                 self.committed_phase = Phase(event.data["to"])
+            elif (
+                event.kind == Kind.LIGHTS
+                and event.data.get("outcome") == "ok"
+                and (event.data.get("action") not in ("apply", "reapply"))
+            ):
+                pass  # a bridge health check: nothing about the scene changed
             elif event.kind in (Kind.LIGHTS, Kind.MUSIC, Kind.SOUNDSCAPE):
                 what = (
                     event.data.get("scene")
@@ -326,4 +336,5 @@ class NurseConsole(QWidget):
             phase == Phase.RECOVERING and state.discharge_ready_t is not None
         )
         self.emergency_button.setEnabled(live)
+        self.exam_button.setEnabled(live)
         self.emergency_button.setText("End emergency" if state.emergency else "Emergency")
