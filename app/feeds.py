@@ -12,7 +12,7 @@ from typing import Any
 
 from devices.feeds.records import SENSOR_OFF_FLAGS, RecordKind
 from devices.feeds.registry import protocol
-from devices.feeds.transport import FeedReader, Stamped
+from devices.feeds.transport import FeedReader, Stamped, open_serial
 from devices.sim.physiology import Physiology
 from devices.sim.pty_device import PtyDevice
 from devices.sim.sources import MonitorSource, PumpSource
@@ -138,8 +138,15 @@ def build_feeds(
         deliver = FeedDelivery(name, room_ref)
         capture = None
         if feed.capture and capture_dir is not None:
-            capture_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # Captures hold patient data: every folder on the way is the owner's alone.
+            capture_dir.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            capture_dir.mkdir(mode=0o700, exist_ok=True)
             capture = capture_dir / f"{name}.{feed.protocol}.capture"
+        overrides = {
+            key: value
+            for key, value in (("baudrate", feed.baudrate), ("parity", feed.parity))
+            if value is not None
+        }
         feeds.readers.append(
             FeedReader(
                 url,
@@ -147,6 +154,7 @@ def build_feeds(
                 lambda batch, deliver=deliver: dispatch(lambda: deliver(batch)),
                 name=name,
                 capture=capture,
+                opener=lambda u, spec, o=overrides: open_serial(u, spec, **o),
             )
         )
     return feeds

@@ -4,6 +4,7 @@ named by config and the Room, and wires them together. The only module that know
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from roomctl.config import Config
 from roomctl.demo_nurse import DemoNurse
 from roomctl.room import Room
 from roomctl.timeline.events import Event, Kind
+from roomctl.timeline.location import data_dir
 from roomctl.timeline.store import SessionInfo, TimelineStore
 from roomctl.timeline.writer import StoreStatus, TimelineWriter
 
@@ -126,7 +128,12 @@ class _Wiring:
         scheduler.every("heartbeat", HEARTBEAT_S, room.heartbeat)
         scheduler.every("alarms", HEARTBEAT_S, room.tick_alarms)
         feeds = build_feeds(
-            self.config, lambda: self.room, self.dispatch, speed=clock.speed, start_t=clock.now()
+            self.config,
+            lambda: self.room,
+            self.dispatch,
+            speed=clock.speed,
+            start_t=clock.now(),
+            capture_dir=data_dir(os.environ) / "captures" / room.session_id,
         )
         feeds.start()
         nurse = None

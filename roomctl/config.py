@@ -82,6 +82,9 @@ class FeedConfig(_Strict):
     nibp_every_minutes: float = Field(5, gt=0, le=60)
     #: Keep every raw byte of the session (owner-only file beside the timeline).
     capture: bool = False
+    #: Line settings when the device differs from its format's default (e.g. a Root on USB).
+    baudrate: int | None = Field(None, ge=300, le=921_600)
+    parity: Literal["N", "E", "O"] | None = None
 
 
 class AlarmLimitConfig(_Strict):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +24,8 @@ pytestmark = pytest.mark.system
 def test_a_desaturation_demo_raises_acknowledges_and_clears_an_alarm(tmp_path: Path) -> None:
     user = tmp_path / "room.toml"
     user.write_text(
-        '[feeds.monitor]\nprotocol = "roomctl-line"\nport = "sim"\nscenario = "desaturation"\n',
+        '[feeds.monitor]\nprotocol = "roomctl-line"\nport = "sim"\n'
+        'scenario = "desaturation"\ncapture = true\n',
         encoding="utf-8",
     )
     url = f"sqlite:///{tmp_path / 'timeline.db'}"
@@ -55,6 +57,12 @@ def test_a_desaturation_demo_raises_acknowledges_and_clears_an_alarm(tmp_path: P
     assert min(s.value for s in spo2) <= 90
     assert cuff, "no NIBP samples"
     assert max(s.value for s in pump) == pytest.approx(35.0)
+    (capture,) = (tmp_path / "captures" / info.id).iterdir()
+    assert capture.name == "monitor.roomctl-line.capture"
+    assert capture.read_bytes().startswith(b"VITALS ")
+    assert stat.S_IMODE(capture.stat().st_mode) == 0o600
+    assert stat.S_IMODE(capture.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(capture.parent.parent.stat().st_mode) == 0o700
     links = [
         (e.data["feed"], e.data["link"]) for e in events if e.kind == Kind.FEED and "link" in e.data
     ]
