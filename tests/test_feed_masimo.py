@@ -124,6 +124,8 @@ def test_any_line_ending(ending: bytes) -> None:
         b"09/15/10 15:10:29 SPO2097% BPM=064",  # token without "="
         b"13/45/10 15:10:29 SPO2=097%",  # no such date
         b"09/15/10 25:10:29 SPO2=097%",  # no such time
+        b"09/15/10 15:10+01 SPO2=097%",  # an ISO offset is no Masimo time
+        b"09/15/10 15:10:2x SPO2=097%",
         b"09/15/10 15:10:29",  # no fields
         b"09/15/10 15:10:29 EXC=80G",  # EXC not hex
         b"SPO2=097% BPM=064",  # no timestamp

@@ -31,10 +31,12 @@ class LineSplitter:
         self._discarding = False
 
     def split(self, data: bytes) -> list[bytes]:
+        """The lines ``data`` completes (without terminators), in order; never raises."""
         if b"\x00" in data:
             data = data.replace(b"\x00", b"")
         if b"\r" in data:
-            data = data.replace(b"\r", b"\n")
+            # CRLF first: one part per line rather than two (the empty one between CR and LF).
+            data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         if b"\n" not in data:
             if self._discarding:
                 return []  # still inside an over-long line
@@ -51,10 +53,10 @@ class LineSplitter:
         self._pending = parts.pop()
         if len(self._pending) > self._max:
             self._drop_pending()
-        maximum = self._max
-        lines = [p for p in parts if p and len(p) <= maximum]
-        if len(lines) != len(parts):
-            self.overlong += sum(1 for p in parts if len(p) > maximum)
+        lines = list(filter(None, parts))  # CRLF, LFCR and blank lines leave empty parts
+        if lines and max(map(len, lines)) > self._max:
+            self.overlong += sum(1 for p in lines if len(p) > self._max)
+            lines = [p for p in lines if len(p) <= self._max]
         return lines
 
     def _drop_pending(self) -> None:

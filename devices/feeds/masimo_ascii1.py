@@ -50,7 +50,6 @@ EXC_BITS: dict[int, str] = {
 }
 
 _DATE = re.compile(rb"\d\d/\d\d/\d\d")
-_TIME = re.compile(rb"([01]\d|2[0-3]):[0-5]\d:[0-5]\d")
 _NUMBER = re.compile(rb"(\d+(?:\.\d+)?)%?")
 _DASHES = re.compile(rb"[-+]?[-.]*-[-.]*%?")
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,8}")
@@ -91,18 +90,15 @@ def _parse_token(token: bytes) -> _Token | None:
     return _EXTRA, key.decode("ascii"), value.decode("ascii", "replace")
 
 
-def _learn(tokens: list[bytes]) -> bool:
-    """The slow path: memoise the tokens not known yet. False when one is malformed (those are
-    not memoised: garbage would only flood the cache)."""
-    if len(_token_cache) + len(tokens) > _CACHE_LIMIT:
-        _token_cache.clear()
-    for token in tokens:
-        if token not in _token_cache:
-            meaning = _parse_token(token)
-            if meaning is None:
-                return False
-            _token_cache[token] = meaning
-    return True
+def _learn(token: bytes) -> _Token | None:
+    """The slow path: parse a token not seen before and memoise it (None when it is malformed;
+    those are not memoised, garbage would only flood the cache)."""
+    meaning = _parse_token(token)
+    if meaning is not None:
+        if len(_token_cache) >= _CACHE_LIMIT:
+            _token_cache.clear()
+        _token_cache[token] = meaning
+    return meaning
 
 
 def _flags(exc: str) -> frozenset[str]:
@@ -137,9 +133,10 @@ class MasimoAscii1Parser(LineParser):
     max_line = 1024
 
     def parse_line(self, line: bytes) -> Record | Verdict:
-        # MM/DD/YY HH:MM:SS by position: the date is checked once a day (memoised), the time
-        # by fromisoformat, the two spaces here.
-        if line[8:9] != b" " or line[17:18] != b" ":
+        # MM/DD/YY HH:MM:SS by position: the date is checked once a day (memoised), the
+        # spaces and the time's colons here (so no "+01" offset slips in), the digits and
+        # ranges of the time by fromisoformat. Slicing beats a regex: 5 µs a line is the budget.
+        if len(line) < 20 or line[8] != 32 or line[17] != 32 or line[11] != 58 or line[14] != 58:
             return Verdict.BAD
         date = line[:8]
         prefix = _date_cache.get(date, "")
@@ -147,10 +144,10 @@ class MasimoAscii1Parser(LineParser):
             prefix = _date_prefix(date)
         if prefix is None:
             return Verdict.BAD
-        clock = line[9:17]
-        if not _TIME.fullmatch(clock):
+        try:
+            device_time = datetime.fromisoformat(prefix + line[9:17].decode())
+        except ValueError:
             return Verdict.BAD
-        device_time = datetime.fromisoformat(prefix + clock.decode())
         tokens = line[18:].split()
         if not tokens:
             return Verdict.BAD
@@ -160,18 +157,18 @@ class MasimoAscii1Parser(LineParser):
         get = _token_cache.get
         for token in tokens:
             hit = get(token)
-            if hit is None:  # a token not seen before: learn it, then read the line again
-                return self.parse_line(line) if _learn(tokens) else Verdict.BAD
+            if hit is None:
+                hit = _learn(token)
+                if hit is None:
+                    return Verdict.BAD
             sink, key, value = hit
             sinks[sink][key] = value  # type: ignore[index]
         exc = extra.get("EXC")
         flags = r.NO_FLAGS if exc is None else _exc_cache.get(exc)
         if flags is None:
             flags = _flags(exc)  # type: ignore[arg-type]
-        return _CONST
+        return Record(RecordKind.VITALS, values, flags, device_time, None, None, extra)
 
 
 #: Where dashed (absent) values go: written, never read.
 _dropped: dict[str, float | str] = {}
-
-_CONST = Record(RecordKind.VITALS)

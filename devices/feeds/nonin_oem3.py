@@ -14,9 +14,11 @@ Decisions where the spec leaves room:
 * Resynchronising ("the next frame whose first byte is 01, whose status has bit 7 set and whose
   checksum holds") is greedy: after a valid frame the next one is expected right behind it;
   otherwise the scan moves on byte by byte.
-* Bad frames are counted as the bytes skipped while resynchronising, one per started 5 bytes
-  (a frame with a wrong checksum is one bad frame). Bytes before the first valid frame of a
-  stream are the partial first frame: only whole 5-byte runs of them count.
+* Bad frames are the bytes skipped while resynchronising: one per 5 bytes as soon as they are
+  judged (endless garbage, say a wrong baud rate, shows as a storm, not as silence) and one
+  more for a remainder when a valid frame ends the gap (a frame with a wrong checksum is one
+  bad frame). Before the first valid frame only whole 5-byte runs count: the partial first
+  frame is not a bad one.
 * Values come from complete packets only (25 frames from a SYNC frame, none skipped), as in
   the reference receiver (pufferfish ``PacketReceiver``): after a gap the frame index is
   unknown. Pleth samples are kept for any run of frames inside a packet, since each frame
