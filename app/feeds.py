@@ -39,7 +39,10 @@ class FeedDelivery:
         for item in batch:
             record = item.record
             if record.kind == RecordKind.LINK:
-                detail = record.extra.get("detail", "") if record.extra else ""
+                if record.extra.get("storm") in ("on", "off"):
+                    self._storm(room, record.extra["storm"] == "on", record.extra["detail"])
+                    continue
+                detail = record.extra.get("detail", "")
                 room.feed_link(self.name, str(record.values["link"]), detail)
                 continue
             if record.kind == RecordKind.WAVE and record.wave is not None:
@@ -49,6 +52,19 @@ class FeedDelivery:
                 room.readings(self.name, numeric)
             self._text_changes(room, record.values)
             self._conditions_changed(room, record.flags, record.pump_alarms())
+
+    def _storm(self, room: Room, on: bool, detail: str) -> None:
+        room.report(
+            self.name,
+            Kind.ALARM,
+            {
+                "type": "technical",
+                "condition": f"{self.name}_bad_frames",
+                "state": "raised" if on else "cleared",
+                "text": f"{self.name.capitalize()} feed garbled ({detail})",
+                "priority": "low",
+            },
+        )
 
     def _text_changes(self, room: Room, values: Any) -> None:
         """Pump state and drug are text: recorded when they change, not every second."""

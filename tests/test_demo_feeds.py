@@ -68,3 +68,40 @@ def test_a_desaturation_demo_raises_acknowledges_and_clears_an_alarm(tmp_path: P
     ]
     assert ("monitor", "connected") in links
     assert ("pump", "connected") in links
+
+
+def test_a_cable_pulled_mid_session_is_a_gap_and_the_session_goes_on(tmp_path: Path) -> None:
+    user = tmp_path / "room.toml"
+    user.write_text(
+        '[feeds.monitor]\nprotocol = "roomctl-line"\nport = "sim"\nscenario = "cable-pull"\n',
+        encoding="utf-8",
+    )
+    url = f"sqlite:///{tmp_path / 'timeline.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROOMCTL_")}
+    env.update(ROOMCTL_DB=url, ROOMCTL_CONFIG=str(user), ROOMCTL_DATA_DIR=str(tmp_path))
+    env.pop("DISPLAY", None)
+    ran = subprocess.run(
+        [sys.executable, "-m", "app.cli", "demo", "--headless", "--speed", "240"],
+        capture_output=True, text=True, cwd=REPO, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    with TimelineStore(url) as store:
+        (info,) = store.sessions()
+        events = store.events(info.id)
+        hr = store.samples(info.id, "hr")
+    assert info.status == "discharged"
+    links = [
+        (e.t, e.data["link"])
+        for e in events
+        if e.kind == Kind.FEED and e.data.get("feed") == "monitor" and "link" in e.data
+    ]
+    states = [state for _, state in links]
+    assert states[:3] == ["connected", "disconnected", "connected"]
+    lost_at, back_at = links[1][0], links[2][0]
+    assert 14 * 60 <= lost_at <= 16 * 60
+    alarms = [(e.data["id"], e.data["action"]) for e in events if e.kind == Kind.ALARM]
+    assert ("technical:monitor_link", "raised") in alarms
+    assert ("technical:monitor_link", "cleared") in alarms
+    # Readings before the pull are all kept; they resume after it.
+    assert any(s.t < lost_at for s in hr)
+    assert any(s.t > back_at for s in hr)

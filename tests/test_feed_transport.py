@@ -155,3 +155,20 @@ def test_the_raw_capture_keeps_every_byte_and_is_private(port: Pty, tmp_path: Pa
         reader.stop()
     assert capture.read_bytes() == b"\x00junk\n" + LINE + LINE
     assert stat.S_IMODE(capture.stat().st_mode) == 0o600
+
+
+def test_a_storm_of_bad_frames_is_reported(port: Pty) -> None:
+    seen = Collector()
+    reader = FeedReader(str(port.link), protocol("roomctl-line"), seen, name="monitor")
+    reader.start()
+    try:
+        seen.next(RecordKind.LINK, link="connected")
+        port.write(LINE + b"".join(b"VITALS HR=??\n" for _ in range(12)))
+        storm = seen.next(RecordKind.LINK)
+        while "storm" not in storm.record.extra:
+            storm = seen.next(RecordKind.LINK)
+        assert storm.record.extra["storm"] == "on"
+        assert "bad_frame_storm" in storm.record.flags
+    finally:
+        reader.stop()
+    assert reader.stats.bad_frames >= 10

@@ -285,3 +285,41 @@ def test_sim_pump_from_the_command_line_answers_feed_tap(tmp_path: Path) -> None
     rates = [p["values"]["pump_rate_ml_h"] for p in pump if "pump_rate_ml_h" in p["values"]]
     assert rates
     assert set(rates) == {52.5}
+
+
+SCENARIO_MOMENTS = {
+    "steady": 5 * 60,
+    "desaturation": 23 * 60 + 30,
+    "bp-surge": 40 * 60,
+    "bradycardia": 26 * 60 + 30,
+    "cable-pull": 14 * 60,
+    "garbage": 8 * 60,
+    "sensor-off": 12 * 60 + 5,
+}
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIO_MOMENTS))
+def test_every_scenario_reads_back_exactly_what_the_patient_shows(scenario: str) -> None:
+    """What the simulator means is exactly what the feed reads: values, absences and flags."""
+    patient = Physiology(scenario, seed=11)
+    source = MonitorSource("roomctl-line", patient, nibp_every_s=None)
+    device = PtyDevice(source, patient=patient, start_t=SCENARIO_MOMENTS[scenario])
+    path = device.start()
+    try:
+        records = read(path, "roomctl-line", until=2, kind=RecordKind.VITALS)
+    finally:
+        device.stop()
+    assert records
+    for item in records:
+        clock = item.record.device_clock_s
+        assert clock is not None
+        meant = patient.vitals(clock)
+        expected = {
+            k: float(v)
+            for k, v in (("hr", meant.hr), ("spo2", meant.spo2), ("rr", meant.rr),
+                         ("etco2", meant.etco2), ("temp", meant.temp), ("pi", meant.pi))
+            if v is not None
+        }  # fmt: skip
+        assert dict(item.record.values) == pytest.approx(expected)
+    if scenario == "sensor-off":
+        assert "spo2" not in records[0].record.values  # a dash is absent, never 0

@@ -21,10 +21,13 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from devices.feeds.guard import ReadOnlyGuard, ReadOnlyViolation
-from devices.feeds.records import LinkState, Record
+from devices.feeds.records import LINK_STATE, LinkState, Record, RecordKind
 from devices.feeds.registry import ProtocolSpec
 
 STALE_AFTER_S = 2.0
+STORM_WINDOW_S = 10.0
+STORM_BAD_FRAMES = 10  # bad frames within the window that make a storm (a technical alarm)
+STORM_FLAG = "bad_frame_storm"
 READ_TIMEOUT_S = 0.1
 BACKOFF_S = (0.1, 0.25, 0.5, 1.0)  # reconnect attempts; the last repeats
 
@@ -96,6 +99,8 @@ class FeedReader:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_frame_t: float | None = None
+        self._bad_marks: list[tuple[float, int]] = []
+        self._storm = False
 
     # ------------------------------------------------------------------ control
 
@@ -155,6 +160,7 @@ class FeedReader:
         polled = self.spec.mode == "polled"
         next_poll = self._clock()
         self._last_frame_t = self._clock()
+        self._bad_marks = [(self._last_frame_t, self._parser.bad_frames)]
         while not self._stop.is_set():
             now = self._clock()
             if polled and now >= next_poll:
@@ -180,6 +186,7 @@ class FeedReader:
         records = self._parser.feed(data)
         self.stats.frames = self._parser.frames
         self.stats.bad_frames = self._parser.bad_frames
+        self._check_storm(now)
         if records:
             self._last_frame_t = now
             if self.stats.link == LinkState.STALE:
@@ -187,6 +194,25 @@ class FeedReader:
             self._on_records([Stamped(now, record) for record in records])
         else:
             self._check_stale(now)  # garbage keeps the line busy but is no sign of life
+
+    def _check_storm(self, now: float) -> None:
+        """Many bad frames in a short time (wrong baud rate, a failing cable): say so once, and
+        once more when it has passed, as a link record flagged ``bad_frame_storm``."""
+        self._bad_marks.append((now, self.stats.bad_frames))
+        while self._bad_marks and now - self._bad_marks[0][0] > STORM_WINDOW_S:
+            self._bad_marks.pop(0)
+        recent = self.stats.bad_frames - self._bad_marks[0][1]
+        storm = recent >= STORM_BAD_FRAMES
+        if storm != self._storm and (storm or recent == 0):
+            self._storm = storm
+            detail = f"{recent} bad frames in {STORM_WINDOW_S:g} s" if storm else "storm over"
+            record = Record(
+                RecordKind.LINK,
+                {LINK_STATE: str(self.stats.link)},
+                flags=frozenset({STORM_FLAG}) if storm else frozenset(),
+                extra={"detail": detail, "storm": "on" if storm else "off"},
+            )
+            self._on_records([Stamped(now, record)])
 
     def _set_link(self, state: LinkState, detail: str) -> None:
         if state == self.stats.link and self.stats.history:

@@ -161,6 +161,10 @@ class Physiology:
             and CABLE_PULL_AT_S <= t_s < CABLE_PULL_AT_S + CABLE_PULL_S
         )
 
+    def link_down_since(self, t_s: float) -> bool:
+        """True once the cable-pull moment has come (a simulator pulls the cable once)."""
+        return self.scenario == "cable-pull" and t_s >= CABLE_PULL_AT_S
+
     def garbage_bytes(self, t_s: float) -> bytes:
         """Random bytes to interleave this second (only in the garbage scenario)."""
         if self.scenario != "garbage":
