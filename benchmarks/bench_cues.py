@@ -20,39 +20,18 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import statistics
 import sys
 import time
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtCore import QCoreApplication
 
 from app.scheduler import ApsScheduler
+from benchmarks.measure import percentiles, run_for
 from roomctl.clock import SessionClock
 from roomctl.config import load_config
 from roomctl.room import Room
 from roomctl.timeline.events import Event, Kind
-
-
-def percentiles(errors_ms: list[float]) -> dict[str, float]:
-    ordered = sorted(errors_ms)
-    p99_index = min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))
-    return {
-        "n": len(ordered),
-        "p50_ms": round(statistics.median(ordered), 3),
-        "p99_ms": round(ordered[p99_index], 3),
-        "max_ms": round(ordered[-1], 3),
-    }
-
-
-def run_for(app: QCoreApplication, limit_s: float) -> None:
-    """Run the event loop until something quits it, or ``limit_s`` at most."""
-    limit = QTimer()
-    limit.setSingleShot(True)
-    limit.timeout.connect(app.quit)
-    limit.start(int(limit_s * 1000))
-    app.exec()
-    limit.stop()
 
 
 def bench_scheduler(app: QCoreApplication, cues: int, span_s: float) -> dict[str, float]:

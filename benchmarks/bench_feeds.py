@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,19 +27,12 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QTimer
 
 from app.dispatch import QtDispatcher
+from benchmarks.measure import percentiles, run_for
 from devices.feeds.records import RecordKind
 from devices.feeds.registry import protocol
 from devices.feeds.transport import FeedReader, Stamped
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def _run_for(app: QCoreApplication, seconds: float) -> None:
-    limit = QTimer()
-    limit.setSingleShot(True)
-    limit.timeout.connect(app.quit)
-    limit.start(int(seconds * 1000))
-    app.exec()
 
 
 def bench_latency(app: QCoreApplication, samples: int) -> dict[str, Any]:
@@ -78,18 +70,12 @@ def bench_latency(app: QCoreApplication, samples: int) -> dict[str, Any]:
     ticker = QTimer()
     ticker.timeout.connect(send)
     QTimer.singleShot(300, lambda: ticker.start(50))
-    _run_for(app, samples / 20 + 10)
+    run_for(app, samples / 20 + 10)
     ticker.stop()
     reader.stop()
     os.close(master)
     os.close(slave)
-    ordered = sorted(latencies)
-    return {
-        "n": len(ordered),
-        "p50_ms": round(statistics.median(ordered), 3),
-        "p99_ms": round(ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))], 3),
-        "max_ms": round(ordered[-1], 3),
-    }
+    return percentiles(latencies)
 
 
 def bench_cpu(app: QCoreApplication, seconds: float) -> dict[str, Any]:
@@ -132,7 +118,7 @@ def bench_cpu(app: QCoreApplication, seconds: float) -> dict[str, Any]:
     for reader in readers:
         reader.start()
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    _run_for(app, seconds)
+    run_for(app, seconds)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     frames = {reader.name: reader.stats.frames for reader in readers}
     for reader in readers:

@@ -21,19 +21,16 @@ REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.system
 
 
-def test_a_desaturation_demo_raises_acknowledges_and_clears_an_alarm(tmp_path: Path) -> None:
+def run_demo(tmp_path: Path, monitor: str, speed: int) -> str:
+    """A headless demo whose [feeds.monitor] table is ``monitor``; returns the store URL."""
     user = tmp_path / "room.toml"
-    user.write_text(
-        '[feeds.monitor]\nprotocol = "roomctl-line"\nport = "sim"\n'
-        'scenario = "desaturation"\ncapture = true\n',
-        encoding="utf-8",
-    )
+    user.write_text(f"[feeds.monitor]\n{monitor}", encoding="utf-8")
     url = f"sqlite:///{tmp_path / 'timeline.db'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROOMCTL_")}
     env.update(ROOMCTL_DB=url, ROOMCTL_CONFIG=str(user), ROOMCTL_DATA_DIR=str(tmp_path))
     env.pop("DISPLAY", None)
     ran = subprocess.run(
-        [sys.executable, "-m", "app.cli", "demo", "--headless", "--speed", "120"],
+        [sys.executable, "-m", "app.cli", "demo", "--headless", "--speed", str(speed)],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -42,6 +39,15 @@ def test_a_desaturation_demo_raises_acknowledges_and_clears_an_alarm(tmp_path: P
         check=False,
     )
     assert ran.returncode == 0, ran.stderr
+    return url
+
+
+def test_a_desaturation_demo_raises_acknowledges_and_clears_an_alarm(tmp_path: Path) -> None:
+    url = run_demo(
+        tmp_path,
+        'protocol = "roomctl-line"\nport = "sim"\nscenario = "desaturation"\ncapture = true\n',
+        speed=120,
+    )
     with TimelineStore(url) as store:
         (info,) = store.sessions()
         events = store.events(info.id)
@@ -71,20 +77,9 @@ def test_a_desaturation_demo_raises_acknowledges_and_clears_an_alarm(tmp_path: P
 
 
 def test_a_cable_pulled_mid_session_is_a_gap_and_the_session_goes_on(tmp_path: Path) -> None:
-    user = tmp_path / "room.toml"
-    user.write_text(
-        '[feeds.monitor]\nprotocol = "roomctl-line"\nport = "sim"\nscenario = "cable-pull"\n',
-        encoding="utf-8",
+    url = run_demo(
+        tmp_path, 'protocol = "roomctl-line"\nport = "sim"\nscenario = "cable-pull"\n', speed=240
     )
-    url = f"sqlite:///{tmp_path / 'timeline.db'}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ROOMCTL_")}
-    env.update(ROOMCTL_DB=url, ROOMCTL_CONFIG=str(user), ROOMCTL_DATA_DIR=str(tmp_path))
-    env.pop("DISPLAY", None)
-    ran = subprocess.run(
-        [sys.executable, "-m", "app.cli", "demo", "--headless", "--speed", "240"],
-        capture_output=True, text=True, cwd=REPO, env=env, timeout=120, check=False,
-    )  # fmt: skip
-    assert ran.returncode == 0, ran.stderr
     with TimelineStore(url) as store:
         (info,) = store.sessions()
         events = store.events(info.id)
