@@ -15,14 +15,14 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from roomctl.alarms import AlarmChange, Priority
 from roomctl.clock import Clock
 from roomctl.config import Config
 from roomctl.cues import CueRunner, Scheduler
 from roomctl.interfaces import Lights, MusicPlayer, SoundscapeOutput, TimelineSink
 from roomctl.monitoring import Monitoring
 from roomctl.plan import END_INFUSION, MINIMUM_RECOVERY, Cue, pending_cues
-from roomctl.recovery import aldrete_total, discharge_ready
+from roomctl.room_recovery import RoomRecovery
+from roomctl.room_vitals import RoomVitals
 from roomctl.session import (
     Phase,
     SessionState,
@@ -30,11 +30,10 @@ from roomctl.session import (
     apply,
     check_extend,
     check_transition,
-    discharge_blockers,
     replay,
 )
 from roomctl.stage import Stage
-from roomctl.timeline.events import Event, Kind, Sample, WaveChunk
+from roomctl.timeline.events import Event, Kind
 from roomctl.timeline.store import NewSession
 
 EventListener = Callable[[Event], None]
@@ -45,7 +44,7 @@ def new_session_id(wall: datetime) -> str:
     return f"{wall:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
-class Room:
+class Room(RoomVitals, RoomRecovery):
     """One session's live state and the only place that changes it."""
 
     def __init__(
@@ -271,48 +270,6 @@ class Room:
         self._record(Kind.SYSTEM, by, {"action": "exam_light_on" if on else "exam_light_off"})
         self.stage.exam(on, self.state.phase, self.state.emergency)
 
-    def recovery_check(
-        self,
-        *,
-        aldrete: dict[str, int],
-        moaas: int | None = None,
-        by: str = "nurse",
-        **observations: Any,
-    ) -> None:
-        """Record a recovery check; discharge-readiness is re-evaluated at once."""
-        if self.state.phase != Phase.RECOVERING:
-            raise TransitionError(
-                f"recovery checks belong to recovery (phase is {self.state.phase})"
-            )
-        if moaas is not None and moaas not in range(0, 6):
-            raise TransitionError(f"MOAA/S is 0-5 (got {moaas!r})")
-        total = aldrete_total(aldrete)
-        passed = total >= self.config.recovery.discharge_aldrete
-        self._record(
-            Kind.RECOVERY,
-            by,
-            {
-                "milestone": "check",
-                "n": len(self.state.recovery_checks) + 1,
-                "aldrete": total,
-                "aldrete_items": dict(aldrete),
-                "moaas": moaas,
-                "passed": passed,
-                "recovery_s": round(self.state.recovery_elapsed(self.clock.now()), 3),
-                **observations,
-            },
-        )
-        self._evaluate_discharge_ready()
-
-    def discharge(self, by: str = "nurse") -> None:
-        t = self.clock.now()
-        blockers = discharge_blockers(self.state, t, self.config.recovery.minimum_minutes)
-        if blockers:
-            raise TransitionError("cannot discharge: " + "; ".join(blockers))
-        recovery_s = round(self.state.recovery_elapsed(t), 3)
-        self._record(Kind.RECOVERY, by, {"milestone": "discharged", "recovery_s": recovery_s})
-        self._change_phase(Phase.DISCHARGED, by, recovery_s=recovery_s)
-
     def abort(self, reason: str, by: str = "nurse") -> None:
         if not reason.strip():
             raise TransitionError("give a reason to abort a session")
@@ -330,77 +287,9 @@ class Room:
         goes through the alarm engine, so it is shown, acknowledged and cleared like any other.
         """
         if kind == Kind.ALARM and data.get("type") == "technical":
-            changes = self.monitoring.alarms.technical(
-                str(data["condition"]),
-                data.get("state") == "raised",
-                self.clock.now(),
-                str(data.get("text", data["condition"])),
-                str(data.get("priority", "low")),
-            )
-            self._alarm_changes(source, changes)
+            self._technical(source, data)
             return
         self._record(kind, source, data)
-
-    # ---------------------------------------------------------------- readings and alarms
-
-    def readings(self, source: str, values: dict[str, float]) -> None:
-        """Numbers from a feed: stored as samples, kept for the baseline, judged by the limits."""
-        t = self.clock.now()
-        self._sink.append_samples(
-            [Sample(self.session_id, channel, t, float(v)) for channel, v in values.items()]
-        )
-        collecting = self.state.phase == Phase.PREPARING and not self.state.baseline
-        self._alarm_changes(
-            source, self.monitoring.readings(values, t, collecting_baseline=collecting)
-        )
-
-    def feed_link(self, feed: str, state: str, detail: str = "") -> None:
-        """A feed's link changed (connected, stale, disconnected): on the timeline as the gap it
-        is, and a technical alarm while the feed is not delivering."""
-        t = self.clock.now()
-        self._record(Kind.FEED, feed, {"feed": feed, "link": state, "detail": detail})
-        down = state != "connected"
-        text = f"{feed.capitalize()} feed {'lost' if state == 'disconnected' else state}"
-        changes = self.monitoring.alarms.technical(f"{feed}_link", down, t, text, "medium")
-        self._alarm_changes(feed, changes)
-
-    def wave(self, channel: str, rate_hz: float, values: tuple[float, ...]) -> None:
-        """A chunk of waveform (pleth) ending now, stored as it came."""
-        t0 = self.clock.now() - len(values) / rate_hz
-        self._sink.append_wave(WaveChunk(self.session_id, channel, t0, rate_hz, values))
-
-    def set_baseline(self, values: dict[str, float], by: str = "nurse") -> None:
-        """Baseline vitals the nurse entered (instead of the preparing phase's median)."""
-        if not values:
-            raise TransitionError("no baseline values given")
-        self.monitoring.set_baseline(values)
-        self._record(Kind.SYSTEM, by, {"action": "baseline", "from": by, "values": dict(values)})
-
-    def tick_alarms(self) -> None:
-        """Let on-delays and the audio pause run out; call about once a second."""
-        if self.state.live:
-            self._alarm_changes("alarms", self.monitoring.alarms.tick(self.clock.now()))
-
-    def acknowledge_alarm(self, alarm_id: str, by: str = "nurse") -> None:
-        changes = self.monitoring.alarms.acknowledge(alarm_id, self.clock.now())
-        if not changes:
-            raise TransitionError(f"no alarm {alarm_id!r} to acknowledge")
-        self._alarm_changes(by, changes)
-
-    def pause_alarm_audio(self, by: str = "nurse") -> None:
-        self._alarm_changes(by, self.monitoring.alarms.pause_audio(self.clock.now()))
-
-    def _alarm_changes(self, source: str, changes: list[AlarmChange]) -> None:
-        if not changes:
-            return
-        for change in changes:
-            self._record(Kind.ALARM, source, change.as_data())
-        physiological = [
-            c
-            for c in self.monitoring.alarms.showing()
-            if c.channel is not None and c.priority >= Priority.MEDIUM and not c.acknowledged
-        ]
-        self.stage.duck("alarm", bool(physiological))
 
     def heartbeat(self) -> None:
         """Proof of life for crash detection and the resume gap; call about once a second."""
@@ -484,21 +373,3 @@ class Room:
             },
         )
         self._sync_cues()
-
-    def _evaluate_discharge_ready(self) -> None:
-        state = self.state
-        if state.phase != Phase.RECOVERING or state.discharge_ready_t is not None:
-            return
-        recovery = self.config.recovery
-        elapsed = state.recovery_elapsed(self.clock.now())
-        if discharge_ready(
-            state.recovery_checks,
-            elapsed,
-            recovery.minimum_minutes,
-            recovery.passing_checks_in_a_row,
-        ):
-            self._record(
-                Kind.RECOVERY,
-                "room",
-                {"milestone": "discharge_ready", "recovery_s": round(elapsed, 3)},
-            )
