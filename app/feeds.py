@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from devices.feeds.records import SENSOR_OFF_FLAGS, RecordKind
+from devices.feeds.records import SENSOR_OFF_FLAGS, Record, RecordKind
 from devices.feeds.registry import protocol
 from devices.feeds.transport import FeedReader, Stamped, open_serial
 from devices.sim.physiology import Physiology
@@ -31,6 +31,7 @@ class FeedDelivery:
         self._room = room_ref
         self._texts: dict[str, str] = {}
         self._conditions: set[str] = set()
+        self._last_nibp: tuple[object, ...] | None = None
 
     def __call__(self, batch: list[Stamped]) -> None:
         room = self._room()
@@ -48,6 +49,8 @@ class FeedDelivery:
             if record.kind == RecordKind.WAVE and record.wave is not None:
                 room.wave(record.wave.channel, record.wave.rate_hz, record.wave.samples)
             numeric = record.numeric()
+            if record.kind == RecordKind.NIBP and self._repeated_cuff(record, numeric):
+                numeric = {}
             if numeric:
                 room.readings(self.name, numeric)
             self._text_changes(room, record.values)
@@ -65,6 +68,23 @@ class FeedDelivery:
                 "priority": "low",
             },
         )
+
+    def _repeated_cuff(self, record: Record, numeric: dict[str, float]) -> bool:
+        """Whether this NIBP record repeats the one before it (issue 8, item 2).
+
+        A bedside monitor such as the Ivy 450C shows the last cuff reading in every message
+        until the next measurement; the timeline records each measurement once, at the time it
+        first appeared, and so the UI's NIBP age (``monitoring.latest``) counts from then. A
+        reading is a repeat when its values *and* device clock equal the previous NIBP record's:
+        roomctl-line stamps each measurement with ``T=``, so a new one with the same numbers
+        still counts; the Ivy has no clock, so a new measurement with exactly the numbers of
+        the last cannot be told from a repeat. A blank NIBP record in between (the monitor
+        clearing its cuff reading) ends the repetition.
+        """
+        key = (tuple(sorted(numeric.items())), record.device_time, record.device_clock_s)
+        repeated = key == self._last_nibp
+        self._last_nibp = key
+        return repeated
 
     def _text_changes(self, room: Room, values: Any) -> None:
         """Pump state and drug are text: recorded when they change, not every second."""

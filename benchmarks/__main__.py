@@ -14,7 +14,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks import bench_cues, bench_feeds, bench_lights, bench_parsers, bench_store
+from benchmarks import (
+    bench_cues,
+    bench_feeds,
+    bench_ivy,
+    bench_lights,
+    bench_parsers,
+    bench_store,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -46,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     bench_lights.main([])
     print("== parsers", flush=True)
     bench_parsers.main([])
+    print("== Ivy 450C (ANSAR-B) parser", flush=True)
+    bench_ivy.main([])
     print("== live feeds", flush=True)
     bench_feeds.main([])
     print("== timeline writes, SQLite", flush=True)

@@ -63,7 +63,9 @@ class RecoveryConfig(_Strict):
     passing_checks_in_a_row: int = Field(2, ge=1, le=10)
 
 
-FeedProtocol = Literal["masimo-ascii1", "nonin-text", "nonin-oem3", "roomctl-line", "newera-basic"]
+FeedProtocol = Literal[
+    "masimo-ascii1", "nonin-text", "nonin-oem3", "roomctl-line", "newera-basic", "ivy-ansarb"
+]
 FeedScenario = Literal[
     "steady", "desaturation", "bp-surge", "bradycardia", "cable-pull", "garbage", "sensor-off"
 ]

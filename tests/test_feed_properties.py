@@ -124,7 +124,8 @@ def test_garbage_alone_is_counted(name: str) -> None:
 
 
 def test_registry_line_settings_and_modes() -> None:
-    assert {n: (PROTOCOLS[n].line.baudrate, PROTOCOLS[n].mode) for n in NAMES} == {
+    assert {n: (p.line.baudrate, p.mode) for n, p in PROTOCOLS.items()} == {
+        "ivy-ansarb": (9600, "streaming"),
         "masimo-ascii1": (9600, "streaming"),
         "nonin-text": (9600, "streaming"),
         "nonin-oem3": (9600, "streaming"),
@@ -140,7 +141,7 @@ def test_registry_line_settings_and_modes() -> None:
     newera = protocol("newera-basic")
     assert set(newera.poll_queries) <= newera.allow_list
     assert (newera.poll_interval_s, newera.reply_timeout_s) == (1.0, 0.5)
-    with pytest.raises(KeyError, match="known: masimo-ascii1"):
+    with pytest.raises(KeyError, match="known: ivy-ansarb, masimo-ascii1"):
         protocol("no-such-device")
 
 

@@ -53,7 +53,7 @@ def register_monitor(ssub: argparse._SubParsersAction, common: argparse.Argument
         type=_positive,
         default=5.0,
         metavar="MIN",
-        help="roomctl-line: a cuff measurement every MIN minutes",
+        help="roomctl-line and ivy-ansarb: a cuff measurement every MIN minutes",
     )
     _common(monitor)
     monitor.set_defaults(handler=cmd_monitor)

@@ -61,12 +61,29 @@ PUMP_VI_ML = "pump_vi_ml"
 PUMP_VTBI_ML = "pump_vtbi_ml"
 PUMP_DRUG = "pump_drug"
 PUMP_CONC_MG_ML = "pump_conc_mg_ml"
+# Bedside monitors (Ivy 450C, ivy-ansarb.md "Text lines"): the oximeter's pulse rate apart from
+# the ECG's ``hr``, the cuff's own pulse, invasive pressures 1 and 2, a second temperature.
+PR = "pr"
+NIBP_PR = "nibp_pr"
+IBP1_SYS = "ibp1_sys"
+IBP1_DIA = "ibp1_dia"
+IBP1_MAP = "ibp1_map"
+IBP2_SYS = "ibp2_sys"
+IBP2_DIA = "ibp2_dia"
+IBP2_MAP = "ibp2_map"
+TEMP2 = "temp2"
+# Wave channels beside ``pleth`` (ivy-ansarb.md "Waves"): ECG in mV, respiration, pressures.
+ECG = "ecg"
+RESP = "resp"
+IBP1 = "ibp1"
+IBP2 = "ibp2"
 
 #: Channels whose value is text; every other channel is a float.
 TEXT_CHANNELS = frozenset({PUMP_STATE, PUMP_DRUG})
 CHANNELS = (
     HR, SPO2, PI, PVI, SPHB, SPCO, SPMET, RR, ETCO2, TEMP, NIBP_SYS, NIBP_DIA, NIBP_MAP, PLETH,
     PUMP_STATE, PUMP_RATE_ML_H, PUMP_VI_ML, PUMP_VTBI_ML, PUMP_DRUG, PUMP_CONC_MG_ML,
+    PR, NIBP_PR, IBP1_SYS, IBP1_DIA, IBP1_MAP, IBP2_SYS, IBP2_DIA, IBP2_MAP, TEMP2,
 )  # fmt: skip
 NUMERIC_CHANNELS = frozenset(CHANNELS) - TEXT_CHANNELS
 
@@ -119,6 +136,12 @@ PURGING = "purging"
 TIMED_PAUSE = "timed_pause"
 WAITING_FOR_TRIGGER = "waiting_for_trigger"
 CONTINUOUS_PUMPING = "continuous_pumping"
+# Ivy 450C text lines (ivy-ansarb.md "Text lines"): a line's label (ECG lead, or a message such
+# as ``APNEA: 20 SEC``) and alarm text, verbatim: ``<group>_label:<text>``, ``<group>_alarm:<text>``
+# (group: hr, rr, etco2, spo2, nibp, ibp1, ibp2, temp, temp2). The texts are not documented,
+# so they are shown, never interpreted.
+LABEL_SUFFIX = "_label:"
+ALARM_TEXT_SUFFIX = "_alarm:"
 
 #: Flags meaning "no usable sensor on the patient": a technical alarm, not a physiological one.
 SENSOR_OFF_FLAGS = frozenset({NO_SENSOR, SENSOR_OFF, DEFECTIVE_SENSOR, SENSOR_DISCONNECT})

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from devices.feeds.ivy_ansarb import IvyAnsarBParser
 from devices.feeds.masimo_ascii1 import MasimoAscii1Parser
 from devices.feeds.newera_basic import STATUS_QUERIES, NewEraBasicParser
 from devices.feeds.nonin_oem3 import NoninOem3Parser
@@ -137,6 +138,15 @@ PROTOCOLS: dict[str, ProtocolSpec] = {
             poll_interval_s=1.0,  # "Poll once a second"
             reply_timeout_s=0.5,  # "no reply within 500 ms is a timeout counted on the feed"
             spec_file="newera-basic.md",
+        ),
+        ProtocolSpec(
+            name="ivy-ansarb",
+            parser=IvyAnsarBParser,
+            line=LineSettings(9600),  # "Line settings": 9600 baud, 8N1
+            mode="streaming",
+            allow_list=frozenset(),
+            frames_per_s=1.0,  # one message a second, unasked
+            spec_file="ivy-ansarb.md",
         ),
     )
 }

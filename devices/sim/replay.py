@@ -2,8 +2,8 @@
 
 A capture holds the bytes exactly as they arrived, with no timing. The pace is the format's own:
 line formats one line per frame interval (1 s for the monitors), Nonin OEM III one 5-byte frame
-per 1/75 s; ``speed`` divides the interval. Pure splitting (:func:`chunks`) is apart from the
-writing so it can be tested without a terminal.
+per 1/75 s, the Ivy's ANSAR-B one message a second; ``speed`` divides the interval. Pure
+splitting (:func:`chunks`) is apart from the writing so it can be tested without a terminal.
 """
 
 from __future__ import annotations
@@ -15,13 +15,18 @@ import time
 import tty
 from collections.abc import Iterator
 
+from devices.feeds import ivy_ansarb
 from devices.feeds.registry import ProtocolSpec
 
 BINARY_FRAME = {"nonin-oem3": 5}
 
 
 def chunks(data: bytes, spec: ProtocolSpec) -> Iterator[bytes]:
-    """The capture cut where the device paused: after each line, or each binary frame."""
+    """The capture cut where the device paused: after each line, each binary frame, or each
+    ANSAR-B message."""
+    if spec.name == "ivy-ansarb":
+        yield from _ansarb_messages(data)
+        return
     size = BINARY_FRAME.get(spec.name)
     if size is not None:
         for i in range(0, len(data), size):
@@ -34,6 +39,26 @@ def chunks(data: bytes, spec: ProtocolSpec) -> Iterator[bytes]:
             yield data[start:]
             return
         yield data[start : end + 1]
+        start = end + 1
+
+
+def _ansarb_messages(data: bytes) -> Iterator[bytes]:
+    """Each message from its header to its end byte (ivy-ansarb.md: searched for only after the
+    409 fixed bytes, wave bytes are arbitrary); bytes before a header (the partial message a
+    capture starts with, garbage) are a chunk of their own, as the device paused after them."""
+    start = 0
+    while start < len(data):
+        head = data.find(ivy_ansarb.HEADER, start)
+        if head < 0:
+            yield data[start:]
+            return
+        if head > start:
+            yield data[start:head]
+        end = data.find(ivy_ansarb.END, head + ivy_ansarb.FIXED)
+        if end < 0:
+            yield data[head:]
+            return
+        yield data[head : end + 1]
         start = end + 1
 
 

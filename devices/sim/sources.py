@@ -8,15 +8,23 @@ loop in :mod:`devices.sim.pty_device` decides when to call them.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from devices.feeds.records import RecordKind
-from devices.sim.frames import masimo_ascii1, newera_basic, nonin_oem3, nonin_text, roomctl_line
+from devices.sim.frames import (
+    ivy_ansarb,
+    masimo_ascii1,
+    newera_basic,
+    nonin_oem3,
+    nonin_text,
+    roomctl_line,
+)
 from devices.sim.physiology import Physiology, ketamine_pump
 
-MONITOR_PROTOCOLS = ("masimo-ascii1", "nonin-text", "nonin-oem3", "roomctl-line")
+MONITOR_PROTOCOLS = ("masimo-ascii1", "nonin-text", "nonin-oem3", "roomctl-line", "ivy-ansarb")
 PUMP_PROTOCOLS = ("roomctl-line", "newera-basic")
 DEVICE_EPOCH = datetime(2026, 11, 25, 9, 0, 0)  # the simulated devices' clocks start here
 
@@ -32,7 +40,9 @@ class Source(Protocol):
 
 @dataclass
 class MonitorSource:
-    """A bedside monitor or oximeter; roomctl-line adds NIBP every ``nibp_every_s``."""
+    """A bedside monitor or oximeter; roomctl-line and the Ivy measure NIBP every
+    ``nibp_every_s`` (roomctl-line sends each measurement once, the Ivy repeats the last one in
+    every message, as the real monitor does)."""
 
     protocol: str
     patient: Physiology
@@ -63,6 +73,8 @@ class MonitorSource:
             )
         if self.protocol == "nonin-text":
             return nonin_text.encode_line(v.spo2, v.hr)
+        if self.protocol == "ivy-ansarb":
+            return ivy_message(p, t, self.nibp_every_s)
         if self.protocol == "nonin-oem3":
             start = t
             pleth = [round(255 * p.pleth(start + i / 75.0)) for i in range(nonin_oem3.PACKET)]
@@ -85,6 +97,54 @@ class MonitorSource:
 
     def answer(self, query: bytes, t: float) -> bytes:
         return b""  # a streaming monitor ignores whatever it is sent
+
+
+def ivy_message(p: Physiology, t: float, nibp_every_s: float | None) -> bytes:
+    """The Ivy 450C's message at ``t``: the numbers now, the waves of the second before, and
+    the cuff reading of the latest measurement (one every ``nibp_every_s`` from t = 0), which
+    the monitor repeats each second until the next. HR is the ECG's, so a pulled oximeter
+    probe (sensor-off) empties SpO2, PR and the pleth but not HR. No invasive line in this
+    room: P1 and P2 say NO TRANSDUCER, as the capture's P2 does."""
+    v = p.vitals(t)
+    hr = p.hr(t)
+    values: dict[str, float | None] = {
+        "hr": hr, "rr": v.rr, "etco2": v.etco2, "spo2": v.spo2, "pr": v.hr, "temp": v.temp,
+    }  # fmt: skip
+    if nibp_every_s:
+        cuff = p.cuff(int(t // nibp_every_s) * nibp_every_s)
+        values.update(nibp_sys=cuff.sys, nibp_dia=cuff.dia, nibp_map=cuff.map, nibp_pr=cuff.hr)
+    second = t - 1.0
+    waves = {
+        "ecg": [_ecg_mv(second + i / 200.0, hr) for i in range(200)],
+        "resp": [_capnogram(second + i / 50.0, v.rr, v.etco2) for i in range(50)],
+        "pleth": [100.0 * p.pleth(second + i / 50.0) for i in range(50)],
+    }
+    flags = ("hr_label:ECG-II", "ibp1_label:NO TRANSDUCER", "ibp2_label:NO TRANSDUCER")
+    return ivy_ansarb.encode(values, waves=waves, flags=flags)
+
+
+#: ECG lead II, one beat: (centre in the beat, width, mV) of the P wave, Q, R, S and T.
+_PQRST = ((0.12, 0.03, 0.12), (0.235, 0.01, -0.12), (0.25, 0.012, 1.2), (0.265, 0.012, -0.3),
+          (0.5, 0.06, 0.3))  # fmt: skip
+
+
+def _ecg_mv(s: float, hr: float | None) -> float:
+    """Lead II in mV at instant ``s`` of a heart beating at ``hr``."""
+    if not hr:
+        return 0.0
+    x = (s * hr / 60.0) % 1.0
+    return sum(mv * math.exp(-(((x - centre) / width) ** 2)) for centre, width, mv in _PQRST)
+
+
+def _capnogram(s: float, rr: float | None, etco2: float | None) -> float:
+    """CO2 in mmHg at instant ``s``: a steep rise to the end-tidal plateau while breathing
+    out, a fall to zero on breathing in (the resp wave is the capnogram when EtCO2 is on)."""
+    if not rr or etco2 is None:
+        return 0.0
+    phase = (s * rr / 60.0) % 1.0
+    if phase < 0.5:
+        return etco2 * (1.0 - math.exp(-phase / 0.05)) * (0.95 + 0.1 * phase)
+    return etco2 * max(0.0, 1.0 - (phase - 0.5) / 0.06)
 
 
 @dataclass
