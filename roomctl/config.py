@@ -80,7 +80,7 @@ class FeedConfig(_Strict):
     #: What the simulator's patient does (``port = "sim"`` only).
     scenario: FeedScenario = "steady"
     seed: int = 0
-    #: roomctl-line monitors: a cuff measurement this often.
+    #: Simulated monitors that carry NIBP (roomctl-line, ivy-ansarb): a cuff measurement this often.
     nibp_every_minutes: float = Field(5, gt=0, le=60)
     #: Keep every raw byte of the session (owner-only file beside the timeline).
     capture: bool = False
