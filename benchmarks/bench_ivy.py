@@ -27,10 +27,10 @@ import json
 import os
 import random
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks import bench_parsers
 from devices.feeds import ivy_ansarb
 from devices.feeds.ivy_ansarb import FIXED, HEADER
 from devices.sim.frames import ivy_ansarb as enc
@@ -82,25 +82,17 @@ def worst_stream(n: int) -> bytes:
 
 
 def measure(data: bytes, chunk: int, repeat: int) -> dict[str, Any]:
-    pieces = [data[i : i + chunk] for i in range(0, len(data), chunk)]
-    best = float("inf")
-    frames = records = 0
-    for _ in range(repeat):
-        ivy_ansarb.clear_caches()
-        parser = ivy_ansarb.IvyAnsarBParser()
-        started = time.process_time()
-        records = sum(len(parser.feed(p)) for p in pieces)
-        best = min(best, time.process_time() - started)
-        frames = parser.frames
-        if parser.bad_frames:
-            raise AssertionError(f"{parser.bad_frames} bad frames in a clean stream")
+    """The parsers benchmark's measurement, with the Ivy's caches cleared before each run."""
+    result = bench_parsers.measure(
+        "ivy-ansarb", data, chunk, repeat, before_each=ivy_ansarb.clear_caches
+    )
     return {
-        "messages": frames,
-        "records": records,
-        "bytes": len(data),
-        "cpu_s": round(best, 4),
-        "messages_per_s": round(frames / best),
-        "records_per_s": round(records / best),
+        "messages": result["frames"],
+        "records": result["records"],
+        "bytes": result["bytes"],
+        "cpu_s": result["cpu_s"],
+        "messages_per_s": result["frames_per_s"],
+        "records_per_s": result["records_per_s"],
     }
 
 
