@@ -10,17 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from app.commands._shared import positive_number
 from app.errors import UserError
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"seconds must be positive (got {text})")
-    return value
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -38,7 +29,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     tap.add_argument("--protocol", required=True, metavar="P")
     tap.add_argument("--port", required=True, metavar="URL", help="device, pty or pyserial URL")
-    tap.add_argument("--seconds", type=_seconds, metavar="N", help="stop after N seconds")
+    tap.add_argument("--seconds", type=positive_number, metavar="N", help="stop after N seconds")
     tap.set_defaults(handler=cmd_tap)
     replay = fsub.add_parser(
         "replay",
@@ -49,7 +40,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     replay.add_argument("capture", metavar="CAPTURE", type=Path)
     replay.add_argument("--protocol", required=True, metavar="P")
-    replay.add_argument("--speed", type=_seconds, default=1.0, metavar="N", help="N times faster")
+    replay.add_argument(
+        "--speed", type=positive_number, default=1.0, metavar="N", help="N times faster"
+    )
     replay.add_argument(
         "--lead-in", type=float, default=2.0, metavar="S", help="seconds before the first byte"
     )

@@ -9,24 +9,15 @@ import signal
 import threading
 from pathlib import Path
 
+from app.commands._shared import positive_number
 from app.errors import UserError
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive (got {text})")
-    return value
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--link", type=Path, metavar="PATH", help="a stable symlink to the port")
     parser.add_argument(
         "--speed",
-        type=_positive,
+        type=positive_number,
         default=1.0,
         metavar="N",
         help="scenario time runs N times faster (frames keep the real rate)",
@@ -50,7 +41,7 @@ def register_monitor(ssub: argparse._SubParsersAction, common: argparse.Argument
     monitor.add_argument("--seed", type=int, default=0)
     monitor.add_argument(
         "--nibp-every",
-        type=_positive,
+        type=positive_number,
         default=5.0,
         metavar="MIN",
         help="roomctl-line and ivy-ansarb: a cuff measurement every MIN minutes",
@@ -64,8 +55,10 @@ def register_pump(ssub: argparse._SubParsersAction, common: argparse.ArgumentPar
 
     pump = ssub.add_parser("pump", help="a syringe pump on a pseudo-terminal (New Era: polled)")
     pump.add_argument("--protocol", required=True, choices=PUMP_PROTOCOLS)
-    pump.add_argument("--minutes", type=_positive, default=40.0, help="planned infusion minutes")
-    pump.add_argument("--weight", type=_positive, default=70.0, metavar="KG")
+    pump.add_argument(
+        "--minutes", type=positive_number, default=40.0, help="planned infusion minutes"
+    )
+    pump.add_argument("--weight", type=positive_number, default=70.0, metavar="KG")
     _common(pump)
     pump.set_defaults(handler=cmd_pump)
 
