@@ -44,7 +44,18 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "--speed", type=positive_number, default=1.0, metavar="N", help="N times faster"
     )
     replay.add_argument(
-        "--lead-in", type=float, default=2.0, metavar="S", help="seconds before the first byte"
+        "--wait",
+        type=positive_number,
+        default=60.0,
+        metavar="S",
+        help="wait up to S seconds for a reader to open the port (default 60)",
+    )
+    replay.add_argument(
+        "--lead-in",
+        type=float,
+        default=0.5,
+        metavar="S",
+        help="seconds between the reader's arrival and the first byte (default 0.5)",
     )
     replay.set_defaults(handler=cmd_replay)
 
@@ -64,7 +75,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     replay = Replay(data, spec, speed=args.speed)
     print(replay.path, flush=True)
     try:
-        replay.run(lead_in_s=args.lead_in)
+        replay.run(lead_in_s=args.lead_in, wait_s=args.wait)
     except KeyboardInterrupt:
         pass
     finally:

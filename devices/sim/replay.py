@@ -78,9 +78,35 @@ class Replay:
         self.done = threading.Event()
         self._stop = threading.Event()
 
-    def run(self, lead_in_s: float = 0.5) -> None:
-        """Write every chunk on schedule (after ``lead_in_s`` for a reader to open the port)."""
+    def wait_for_reader(self, timeout_s: float) -> bool:
+        """Wait until a reader has opened the port (True), or ``timeout_s`` passed (False).
+
+        pyserial flushes its input when it opens a port, so bytes written before the reader
+        is there are lost. With our own slave side closed, the master reads EIO until somebody
+        opens the slave; from then on a read would block instead.
+        """
+        if self.slave >= 0:
+            os.close(self.slave)
+            self.slave = -1
+        os.set_blocking(self.master, False)
+        deadline = time.monotonic() + timeout_s
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            try:
+                os.read(self.master, 4096)
+            except BlockingIOError:
+                return True  # the slave is open: a reader is there
+            except OSError:
+                pass  # EIO: nobody has the slave open yet
+            self._stop.wait(0.02)
+        return False
+
+    def run(self, lead_in_s: float = 0.5, wait_s: float = 0.0) -> None:
+        """Write every chunk on schedule. With ``wait_s``, first wait that long at most for a
+        reader; then ``lead_in_s`` (the reader finishes opening) before the first byte."""
+        if wait_s:
+            self.wait_for_reader(wait_s)
         self._stop.wait(lead_in_s)
+        os.set_blocking(self.master, True)
         due = time.monotonic()
         for chunk in chunks(self.data, self.spec):
             if self._stop.is_set():
@@ -93,5 +119,6 @@ class Replay:
     def stop(self) -> None:
         self._stop.set()
         for fd in (self.master, self.slave):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
