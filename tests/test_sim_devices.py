@@ -20,7 +20,18 @@ from devices.sim.physiology import Physiology
 from devices.sim.pty_device import PtyDevice
 from devices.sim.sources import MONITOR_PROTOCOLS, MonitorSource, PumpSource
 
+REPO = Path(__file__).resolve().parent.parent
+
 pytestmark = pytest.mark.system
+
+
+def tap(port: str, protocol: str, seconds: str) -> subprocess.CompletedProcess[str]:
+    """``roomctl feed tap`` on ``port``, as a person would run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", "feed", "tap", "--protocol", protocol,
+         "--port", port, "--seconds", seconds],
+        capture_output=True, text=True, cwd=REPO, timeout=30, check=False,
+    )  # fmt: skip
 
 
 def read(path: str, name: str, until: int, kind: RecordKind, timeout: float = 8.0) -> list[Stamped]:
@@ -135,26 +146,7 @@ def test_feed_tap_prints_json_lines_and_a_stats_line(tmp_path: Path) -> None:
     device = PtyDevice(MonitorSource("masimo-ascii1", patient), patient=patient)
     path = device.start()
     try:
-        out = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "app.cli",
-                "feed",
-                "tap",
-                "--protocol",
-                "masimo-ascii1",
-                "--port",
-                path,
-                "--seconds",
-                "3.5",
-            ],
-            capture_output=True,
-            text=True,
-            cwd=Path(__file__).resolve().parent.parent,
-            timeout=30,
-            check=False,
-        )
+        out = tap(path, "masimo-ascii1", "3.5")
     finally:
         device.stop()
     assert out.returncode == 0, out.stderr
@@ -200,26 +192,7 @@ def test_a_capture_replays_through_a_pseudo_terminal_and_taps_back(tmp_path: Pat
     try:
         assert replay.stdout is not None
         port = replay.stdout.readline().strip()
-        tapped = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "app.cli",
-                "feed",
-                "tap",
-                "--protocol",
-                "roomctl-line",
-                "--port",
-                port,
-                "--seconds",
-                "2.5",
-            ],
-            capture_output=True,
-            text=True,
-            cwd=repo,
-            timeout=30,
-            check=False,
-        )
+        tapped = tap(port, "roomctl-line", "2.5")
         assert replay.wait(10) == 0
     finally:
         replay.kill()
@@ -256,26 +229,7 @@ def test_sim_pump_from_the_command_line_answers_feed_tap(tmp_path: Path) -> None
         assert sim.stdout is not None
         port = sim.stdout.readline().strip()
         assert port == str(tmp_path / "ttyPUMP")
-        tapped = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "app.cli",
-                "feed",
-                "tap",
-                "--protocol",
-                "newera-basic",
-                "--port",
-                port,
-                "--seconds",
-                "3",
-            ],
-            capture_output=True,
-            text=True,
-            cwd=repo,
-            timeout=30,
-            check=False,
-        )
+        tapped = tap(port, "newera-basic", "3")
     finally:
         sim.terminate()
         sim.wait(10)
