@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
+from devices.sim.hue_bridge import HueBridgeSim
 from roomctl.timeline.store import TimelineStore
 
 PG_ENV = "ROOMCTL_TEST_PG"
@@ -67,3 +68,12 @@ def store(store_url: str) -> Iterator[TimelineStore]:
     """An opened (migrated) TimelineStore on ``store_url``, closed after the test."""
     with TimelineStore(store_url) as opened:
         yield opened
+
+
+@pytest.fixture
+def sim() -> Iterator[HueBridgeSim]:
+    """A Hue bridge simulator with three lights on loopback, stopped after the test."""
+    bridge = HueBridgeSim(lights=3)
+    bridge.start()
+    yield bridge
+    bridge.stop()

@@ -72,14 +72,6 @@ def alarm(state: str) -> Callable[[dict[str, Any]], bool]:
 
 
 @pytest.fixture
-def sim() -> Iterator[HueBridgeSim]:
-    bridge = HueBridgeSim(lights=3)
-    bridge.start()
-    yield bridge
-    bridge.stop()
-
-
-@pytest.fixture
 def reports() -> Reports:
     return Reports()
 

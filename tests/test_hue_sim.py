@@ -7,7 +7,6 @@ import logging
 import os
 import stat
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,14 +17,6 @@ from devices.lights.keys import KEY_FILE_ENV, key_file_path, load_key, pair, sto
 from devices.sim.hue_bridge import HueBridgeSim
 
 pytestmark = pytest.mark.system
-
-
-@pytest.fixture
-def sim() -> Iterator[HueBridgeSim]:
-    bridge = HueBridgeSim(lights=3)
-    bridge.start()
-    yield bridge
-    bridge.stop()
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,14 +25,6 @@ from devices.sim.hue_bridge import HueBridgeSim
 REPO = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.system
-
-
-@pytest.fixture
-def sim() -> Iterator[HueBridgeSim]:
-    bridge = HueBridgeSim(lights=3)
-    bridge.start()
-    yield bridge
-    bridge.stop()
 
 
 @pytest.fixture
