@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from app.commands import config, feed, lights, run, sessions, sim
+from app.commands import config, feed, lights, run, sessions, sim, users
 from app.errors import UserError
 from roomctl.config import ConfigError
 from roomctl.timeline.store import StoreError
 
-COMMANDS = (run, sessions, config, feed, lights, sim)
+COMMANDS = (run, sessions, config, feed, lights, sim, users)
 
 
 class _Parser(argparse.ArgumentParser):

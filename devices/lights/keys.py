@@ -19,6 +19,7 @@ from pathlib import Path
 import platformdirs
 
 from devices.lights.bridge import BridgeError, RoomBridge
+from roomctl.private_files import write_private
 
 KEY_FILE_ENV = "ROOMCTL_HUE_KEY_FILE"
 KEY_FILE_NAME = "hue-keys.json"
@@ -64,20 +65,9 @@ def load_key(path: Path, bridge: str) -> str | None:
 def store_key(path: Path, bridge: str, username: str) -> None:
     """Add or replace ``bridge``'s key; the file is created 0600 (folder 0700) and replaced
     atomically, so no moment exists where the key sits in a file others may read."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     keys = _read(path)
     keys[bridge.strip()] = {"username": username}
-    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)  # whatever the umask
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(keys, out, indent=2)
-            out.write("\n")
-        os.replace(partial, path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+    write_private(path, json.dumps(keys, indent=2) + "\n")
 
 
 def device_type() -> str:
