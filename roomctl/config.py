@@ -136,6 +136,8 @@ class PhaseCuesConfig(_Strict):
     playlist: str | None = None
     soundscape: str | None = None
     soundscape_level: Level = 0.5
+    #: The music level in this phase (0-1); unset: ``[music] volume``.
+    music_level: Level | None = None
     reminders: list[ReminderConfig] = []
 
 
@@ -206,19 +208,40 @@ class LightsConfig(_Strict):
 
 
 class PlaylistConfig(_Strict):
+    #: A folder of audio files or an M3U/M3U8 playlist; ``@demo/NAME`` is the music roomctl
+    #: generates for the demo (under the user data dir).
     path: str = Field(min_length=1)
+    #: ``fitted``: roomctl chooses and orders tracks to fill the infusion; ``fixed``: the
+    #: therapist's order, kept (looped if short, the last one trimmed and faded).
     order: Literal["fitted", "fixed"] = "fitted"
 
 
 class MusicConfig(_Strict):
-    backend: Literal["null"] = "null"
+    """Music through libvlc (``vlc``), or ``null``: nothing plays, the timeline says what would."""
+
+    backend: Literal["null", "vlc"] = "null"
     volume: Level = 0.7
     duck_level: Level = 0.0
+    crossfade_s: float = Field(8.0, ge=0, le=30)
+    #: The last track's fade, ending at the infusion's planned end (at least 30 s).
+    final_fade_s: float = Field(60.0, ge=30, le=300)
+    #: libvlc's audio output module and device (empty: libvlc's default).
+    output: str = ""
+    output_device: str = ""
     playlists: dict[str, PlaylistConfig] = {}
 
 
 class SoundscapeConfig(_Strict):
-    backend: Literal["null"] = "null"
+    """Live soundscapes through PortAudio (``sounddevice``), or ``null``."""
+
+    backend: Literal["null", "sounddevice"] = "null"
+    #: The room's output device, by name fragment or index (empty: the system default).
+    device: str = ""
+    #: The therapist's headphones, for previewing a preset without touching the room.
+    preview_device: str = ""
+    crossfade_s: float = Field(10.0, ge=0, le=120)
+    samplerate: Literal[44100, 48000] = 48000
+    blocksize: int = Field(512, ge=64, le=8192)
 
 
 class DemoConfig(_Strict):

@@ -37,6 +37,7 @@ class Stage:
         self._cue = record_cue
         self._duck_reasons: set[str] = set()
         self._soundscape_level = 0.0
+        self._music_level = config.music.volume
 
     def cues_for(self, phase: Phase) -> PhaseCuesConfig | None:
         if phase in (Phase.PREPARING, Phase.INFUSING, Phase.RECOVERING):
@@ -76,6 +77,16 @@ class Stage:
         extra = {"resumed": True} if resumed else {}
         if cues.lights is not None and not emergency:
             self._apply_scene(cues.lights, phase=str(phase), **extra)
+        music_level = (
+            cues.music_level if cues.music_level is not None else self._config.music.volume
+        )
+        if music_level != self._music_level:
+            self._music_level = music_level
+            if not self.ducked:
+                self._cue(
+                    {"action": "music_level", "phase": str(phase), "level": music_level, **extra}
+                )
+                self._music.fade_to(music_level, RESTORE_S)
         if cues.playlist is not None:
             planned = planned_s if phase == Phase.INFUSING else None
             self._cue({"action": "music", "phase": str(phase), "playlist": cues.playlist, **extra})
@@ -139,8 +150,8 @@ class Stage:
             self._music.fade_to(music.duck_level, DUCK_S)
             self._soundscape.fade_to(0.0, DUCK_S)
         else:
-            self._cue({"action": "unduck", "level": music.volume, "seconds": RESTORE_S})
-            self._music.fade_to(music.volume, RESTORE_S)
+            self._cue({"action": "unduck", "level": self._music_level, "seconds": RESTORE_S})
+            self._music.fade_to(self._music_level, RESTORE_S)
             self._soundscape.fade_to(self._soundscape_level, RESTORE_S)
 
     def _apply_scene(self, scene: str, **data: Any) -> None:
