@@ -44,9 +44,17 @@ class NullMusicPlayer:
     def _tell(self, action: str, **data: object) -> None:
         self._report(Kind.MUSIC, {"action": action, "backend": "null", **data})
 
-    def play(self, name: str, playlist: PlaylistConfig, planned_s: float | None) -> None:
+    def play(
+        self,
+        name: str,
+        playlist: PlaylistConfig,
+        planned_s: float | None,
+        position_s: float = 0.0,
+    ) -> None:
         self.playing = name
-        self._tell("play", playlist=name, path=playlist.path, planned_s=planned_s)
+        self._tell(
+            "play", playlist=name, path=playlist.path, planned_s=planned_s, position_s=position_s
+        )
 
     def refit(self, planned_s: float) -> None:
         self._tell("refit", playlist=self.playing, planned_s=planned_s)

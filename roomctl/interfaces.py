@@ -32,8 +32,18 @@ class Lights(Protocol):
 
 
 class MusicPlayer(Protocol):
-    def play(self, name: str, playlist: PlaylistConfig, planned_s: float | None) -> None:
-        """Start ``playlist``; ``planned_s`` is the length to fit it to, when there is one."""
+    def play(
+        self,
+        name: str,
+        playlist: PlaylistConfig,
+        planned_s: float | None,
+        position_s: float = 0.0,
+    ) -> None:
+        """Start ``playlist``; ``planned_s`` is the length to fit it to, when there is one.
+
+        ``position_s`` is how far into the plan to begin: a resumed session's infusion picks
+        the music up where the plan says it should be, not from the first track.
+        """
         ...
 
     def refit(self, planned_s: float) -> None:
@@ -59,6 +69,10 @@ class SoundscapeOutput(Protocol):
     def crossfade_to(self, preset: str, level: float, seconds: float) -> None: ...
 
     def fade_to(self, level: float, seconds: float) -> None: ...
+
+    def set_params(self, **params: float) -> None:
+        """The therapist's live shaping: brightness, density, movement (each 0-1)."""
+        ...
 
     def stop(self) -> None: ...
 

@@ -22,6 +22,7 @@ from roomctl.interfaces import Lights, MusicPlayer, SoundscapeOutput, TimelineSi
 from roomctl.monitoring import Monitoring
 from roomctl.plan import END_INFUSION, MINIMUM_RECOVERY, Cue, pending_cues
 from roomctl.room_recovery import RoomRecovery
+from roomctl.room_sound import RoomSound
 from roomctl.room_vitals import RoomVitals
 from roomctl.session import (
     Phase,
@@ -44,7 +45,7 @@ def new_session_id(wall: datetime) -> str:
     return f"{wall:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
-class Room(RoomVitals, RoomRecovery):
+class Room(RoomVitals, RoomRecovery, RoomSound):
     """One session's live state and the only place that changes it."""
 
     def __init__(
@@ -163,6 +164,9 @@ class Room(RoomVitals, RoomRecovery):
             planned_s=state.planned_s,
             emergency=state.emergency,
             resumed=True,
+            position_s=state.infusion_elapsed(room.clock.now())
+            if state.phase == Phase.INFUSING
+            else 0.0,
         )
         if state.emergency:
             room.stage.emergency(True, state.phase)

@@ -56,8 +56,12 @@ class Stage:
         planned_s: float,
         emergency: bool,
         resumed: bool = False,
+        position_s: float = 0.0,
     ) -> None:
-        """Phase entry cues: the scene, the playlist and the soundscape configured for it."""
+        """Phase entry cues: the scene, the playlist and the soundscape configured for it.
+
+        ``position_s``: how far into the phase's music plan a resumed session picks it up.
+        """
         if phase == Phase.PAUSED:
             self._cue({"action": "music_pause", "phase": str(phase)})
             self._music.pause()
@@ -89,8 +93,12 @@ class Stage:
                 self._music.fade_to(music_level, RESTORE_S)
         if cues.playlist is not None:
             planned = planned_s if phase == Phase.INFUSING else None
+            if position_s:
+                extra["position_s"] = round(position_s, 3)
             self._cue({"action": "music", "phase": str(phase), "playlist": cues.playlist, **extra})
-            self._music.play(cues.playlist, self._config.music.playlists[cues.playlist], planned)
+            self._music.play(
+                cues.playlist, self._config.music.playlists[cues.playlist], planned, position_s
+            )
         if cues.soundscape is not None:
             self._soundscape_level = cues.soundscape_level
             level = 0.0 if self.ducked else cues.soundscape_level
@@ -107,6 +115,21 @@ class Stage:
 
     def refit(self, planned_s: float) -> None:
         self._music.refit(planned_s)
+
+    def choose_soundscape(self, preset: str, level: float, seconds: float) -> None:
+        """The therapist's choice replaces the phase's until the next phase."""
+        self._soundscape_level = level
+        heard = 0.0 if self.ducked else level
+        self._soundscape.crossfade_to(preset, heard, seconds)
+
+    def shape_soundscape(self, **params: float) -> None:
+        self._soundscape.set_params(**params)
+
+    def set_music_level(self, level: float) -> None:
+        """A new music level holds until the next phase; a duck defers it to its release."""
+        self._music_level = level
+        if not self.ducked:
+            self._music.fade_to(level, RESTORE_S)
 
     def emergency(self, on: bool, phase: Phase) -> None:
         """Emergency: lights full and cool at once, sound down within 1 s; undone after."""

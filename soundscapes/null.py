@@ -29,6 +29,9 @@ class NullSoundscapeOutput:
         self.level = level
         self._tell("fade", preset=self.preset, level=level, seconds=seconds)
 
+    def set_params(self, **params: float) -> None:
+        self._tell("shape", preset=self.preset, **params)
+
     def stop(self) -> None:
         self._tell("stop", preset=self.preset)
         self.preset = None

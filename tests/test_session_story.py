@@ -32,6 +32,7 @@ def test_a_whole_session_from_ready_to_discharged() -> None:
         "playlist": "infusion",
         "path": "~/Music/roomctl/infusion",
         "planned_s": 2400.0,
+        "position_s": 0.0,
     }
     start = kit.clock.now()
 
