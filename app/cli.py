@@ -16,6 +16,7 @@ from app.commands import config, feed, lights, run, sessions, sim, users
 from app.errors import UserError
 from roomctl.config import ConfigError
 from roomctl.timeline.store import StoreError
+from roomctl.users import UsersError
 
 COMMANDS = (run, sessions, config, feed, lights, sim, users)
 
@@ -62,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in exc.lines:
             print(line, file=sys.stderr)
         return 2
-    except (UserError, StoreError) as exc:
+    except (UserError, StoreError, UsersError) as exc:
         print(f"roomctl: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from PySide6.QtWidgets import QApplication
@@ -11,7 +12,42 @@ from roomctl.config import Config
 from roomctl.room import Room
 from roomctl.timeline.events import iso_utc
 from roomctl.timeline.store import TimelineStore
-from ui.main_window import MainWindow, Resumable
+from roomctl.roles import Role
+from roomctl.timeline.location import data_dir
+from roomctl.users import UserBook, users_path
+from ui.main_window import Auth, MainWindow, Resumable
+
+#: The demo's users and PINs, shown on its lock screen. Only their scrypt hashes are stored.
+DEMO_USERS = (
+    (Role.NURSE, "demo-nurse", "1111"),
+    (Role.THERAPIST, "demo-therapist", "2222"),
+    (Role.STAFF, "demo-staff", "3333"),
+)
+
+
+def demo_user_book() -> UserBook:
+    """A user book of its own for the demo (never the clinic's), created on first use."""
+    book = UserBook(data_dir(os.environ) / "demo-users.json")
+    known = {user.name for user in book.users()}
+    for role, name, pin in DEMO_USERS:
+        if name not in known:
+            book.add(role, name, pin)
+    return book
+
+
+def window_auth(config: Config, demo: bool) -> Auth:
+    book = demo_user_book() if demo else UserBook(users_path())
+    hint = (
+        "Demo PINs: " + ", ".join(f"{name} {pin}" for _, name, pin in DEMO_USERS)
+        if demo
+        else "Users are added with: roomctl users add nurse|therapist|staff NAME"
+    )
+    return Auth(
+        users=book.users(),
+        verify=book.verify,
+        lock_after_minutes=config.room.lock_after_minutes,
+        hint=hint,
+    )
 
 
 def interrupted_sessions(store: TimelineStore, room_name: str) -> list[Resumable]:
@@ -61,6 +97,7 @@ def build_window(
         patient=config.demo.patient if demo else "",
         course=config.demo.course,
         minutes=minutes or config.plan.infusion_minutes,
+        auth=window_auth(config, demo),
     )
 
 

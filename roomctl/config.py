@@ -48,6 +48,8 @@ Level = Annotated[float, Field(ge=0, le=1)]
 
 class RoomConfig(_Strict):
     name: str = Field("Room 1", min_length=1, max_length=64)
+    #: The window locks itself after this long without a touch or a key.
+    lock_after_minutes: float = Field(5, gt=0, le=240)
 
 
 class PlanConfig(_Strict):

@@ -187,6 +187,12 @@ class Room(RoomVitals, RoomRecovery, RoomSound):
         """``listener(events)`` once events are durable: the UI shows an action as done here."""
         self._commit_listeners.append(listener)
 
+    def unsubscribe(self, listener: Callable[..., None]) -> None:
+        """Forget ``listener`` (a closed widget must not be called again)."""
+        for listeners in (self._listeners, self._commit_listeners):
+            while listener in listeners:
+                listeners.remove(listener)
+
     def committed(self, events: list[Event]) -> None:
         """Called (on the Room's thread) by the writer when events reached the store."""
         mine = [e for e in events if e.session == self.session_id]
@@ -278,6 +284,24 @@ class Room(RoomVitals, RoomRecovery, RoomSound):
         if not reason.strip():
             raise TransitionError("give a reason to abort a session")
         self._change_phase(Phase.ABORTED, by, reason=reason.strip())
+
+    def record_dose_plan(self, weight_kg: float, mg_per_kg: float, by: str = "nurse") -> None:
+        """Weight and dose as entered before the session: shown and exported, never sent to the
+        pump (roomctl is read-only towards it)."""
+        if not (20 <= weight_kg <= 300 and 0 < mg_per_kg <= 2):
+            raise TransitionError(f"implausible dose plan: {weight_kg:g} kg, {mg_per_kg:g} mg/kg")
+        total = round(weight_kg * mg_per_kg, 1)
+        self._record(
+            Kind.SYSTEM,
+            by,
+            {
+                "action": "dose_plan",
+                "weight_kg": weight_kg,
+                "mg_per_kg": mg_per_kg,
+                "total_mg": total,
+                "display_only": True,
+            },
+        )
 
     def note(self, text: str, tags: Iterable[str] = (), by: str = "therapist") -> None:
         if not text.strip() and not tags:

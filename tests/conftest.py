@@ -77,3 +77,12 @@ def sim() -> Iterator[HueBridgeSim]:
     bridge.start()
     yield bridge
     bridge.stop()
+
+
+@pytest.fixture(autouse=True)
+def _private_folders(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> None:
+    """No test writes into the real user's data or config folders (user books, demo music,
+    voice notes, captures): each test gets its own."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("ROOMCTL_DATA_DIR", str(home / "data"))
+    monkeypatch.setenv("ROOMCTL_USERS", str(home / "config" / "users.json"))

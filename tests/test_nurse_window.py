@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
 
 from app.gui import build_window
 from app.runtime import RoomRuntime
@@ -32,10 +33,22 @@ def window(qtbot, tmp_path: Path) -> Iterator[tuple[MainWindow, list[RoomRuntime
     win._confirm = lambda title, text: True  # the nurse answers "Yes"
     qtbot.addWidget(win)
     win.show()
+    unlock(qtbot, win, "demo-nurse", "1111")
     yield win, runtimes
     for runtime in runtimes:
         runtime.close()
     store.close()
+
+
+def unlock(qtbot, win: MainWindow, name: str, pin: str) -> None:
+    """Tap the name, then the PIN on the keypad, then OK: as with gloves on."""
+    lock = win.lock_screen
+    assert lock is not None
+    qtbot.mouseClick(lock.name_buttons[name], Qt.MouseButton.LeftButton)
+    keys = {k.text(): k for k in lock.findChildren(QPushButton) if k.text() in "0123456789OK"}
+    for digit in pin:
+        qtbot.mouseClick(keys[digit], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(keys["OK"], Qt.MouseButton.LeftButton)
 
 
 def committed_phase_is(win: MainWindow, phase: Phase):

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from roomctl.config import MAX_INFUSION_MINUTES
 from roomctl.recovery import ALDRETE_ITEMS
+from roomctl.roles import Action, Role, allowed
 from roomctl.room import Room
 from roomctl.session import Phase, TransitionError
 from roomctl.timeline.events import Event, Kind
@@ -117,6 +118,7 @@ class NurseConsole(QWidget):
     def __init__(self, room: Room, *, confirm: Confirm | None = None) -> None:
         super().__init__()
         self.room = room
+        self.role: Role | None = Role.NURSE
         self._confirm = confirm or ask(self)
         self.committed_phase = room.state.phase
         self._build()
@@ -214,6 +216,16 @@ class NurseConsole(QWidget):
         footer.setObjectName("subtle")
         outer.addWidget(footer)
         self._devices: dict[str, str] = {}
+
+    def set_role(self, role: Role | None) -> None:
+        """Offer only what ``role`` may do (roomctl/roles.py); the rest stays visible, disabled."""
+        self.role = role
+        self.refresh()
+
+    def close(self) -> bool:
+        self._tick.stop()
+        self.room.unsubscribe(self._on_committed)
+        return super().close()
 
     # ------------------------------------------------------------------ commands
 
@@ -338,3 +350,16 @@ class NurseConsole(QWidget):
         self.emergency_button.setEnabled(live)
         self.exam_button.setEnabled(live)
         self.emergency_button.setText("End emergency" if state.emergency else "Emergency")
+        gates = {
+            Action.START_SESSION: [self.start_button],
+            Action.PAUSE_EXTEND: [self.pause_button, self.extend5_button, self.extend10_button],
+            Action.END_INFUSION: [self.end_button],
+            Action.RECOVERY_CHECK: [self.check_button],
+            Action.DISCHARGE: [self.discharge_button],
+            Action.EMERGENCY: [self.emergency_button],
+            Action.EXAM_LIGHT: [self.exam_button],
+        }
+        for action, buttons in gates.items():
+            if not allowed(self.role, action):
+                for button in buttons:
+                    button.setEnabled(False)
