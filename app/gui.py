@@ -9,11 +9,11 @@ from PySide6.QtWidgets import QApplication
 
 from app.runtime import RoomRuntime, resume_session, start_session
 from roomctl.config import Config
+from roomctl.roles import Role
 from roomctl.room import Room
 from roomctl.timeline.events import iso_utc
-from roomctl.timeline.store import TimelineStore
-from roomctl.roles import Role
 from roomctl.timeline.location import data_dir
+from roomctl.timeline.store import TimelineStore
 from roomctl.users import UserBook, users_path
 from ui.main_window import Auth, MainWindow, Resumable
 
