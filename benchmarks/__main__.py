@@ -19,6 +19,7 @@ from benchmarks import (
     bench_feeds,
     bench_ivy,
     bench_lights,
+    bench_music_plan,
     bench_parsers,
     bench_store,
 )
@@ -51,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     bench_cues.main([])
     print("== lights through phue to the bridge simulator", flush=True)
     bench_lights.main([])
+    print("== music plan fitting (500 tracks)", flush=True)
+    bench_music_plan.main([])
     print("== parsers", flush=True)
     bench_parsers.main([])
     print("== Ivy 450C (ANSAR-B) parser", flush=True)
