@@ -1,0 +1,1 @@
+"""Audio adapters: the live soundscape stream (PortAudio) and the music player (libvlc)."""
