@@ -12,13 +12,23 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from app.commands import config, feed, lights, playlist, run, sessions, sim, users
+from app.commands import (
+    config,
+    feed,
+    lights,
+    playlist,
+    run,
+    sessions,
+    sim,
+    soundscape,
+    users,
+)
 from app.errors import UserError
 from roomctl.config import ConfigError
 from roomctl.timeline.store import StoreError
 from roomctl.users import UsersError
 
-COMMANDS = (run, sessions, config, feed, lights, sim, users, playlist)
+COMMANDS = (run, sessions, config, feed, lights, sim, users, playlist, soundscape)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -21,6 +21,7 @@ from benchmarks import (
     bench_lights,
     bench_music_plan,
     bench_parsers,
+    bench_soundscapes,
     bench_store,
 )
 
@@ -54,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     bench_lights.main([])
     print("== music plan fitting (500 tracks)", flush=True)
     bench_music_plan.main([])
+    print("== soundscape synthesis (x real time per preset)", flush=True)
+    bench_soundscapes.main([])
     print("== parsers", flush=True)
     bench_parsers.main([])
     print("== Ivy 450C (ANSAR-B) parser", flush=True)
