@@ -14,6 +14,7 @@ from typing import NoReturn
 
 from app.commands import (
     config,
+    export,
     feed,
     lights,
     playlist,
@@ -28,7 +29,7 @@ from roomctl.config import ConfigError
 from roomctl.timeline.store import StoreError
 from roomctl.users import UsersError
 
-COMMANDS = (run, sessions, config, feed, lights, sim, users, playlist, soundscape)
+COMMANDS = (run, sessions, export, config, feed, lights, sim, users, playlist, soundscape)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from benchmarks import (
     bench_cues,
+    bench_exports,
     bench_feeds,
     bench_ivy,
     bench_lights,
@@ -57,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     bench_music_plan.main([])
     print("== soundscape synthesis (x real time per preset)", flush=True)
     bench_soundscapes.main([])
+    print("== exports of a 3-hour session", flush=True)
+    bench_exports.main([])
     print("== parsers", flush=True)
     bench_parsers.main([])
     print("== Ivy 450C (ANSAR-B) parser", flush=True)
