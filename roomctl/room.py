@@ -303,6 +303,12 @@ class Room(RoomVitals, RoomRecovery, RoomSound):
             },
         )
 
+    def record_checklist(self, items: dict[str, bool], by: str = "nurse") -> None:
+        """The pre-session checklist as ticked before the infusion (kept for review)."""
+        if not items:
+            raise TransitionError("an empty checklist")
+        self._record(Kind.SYSTEM, by, {"action": "checklist", "items": dict(items)})
+
     def note(self, text: str, tags: Iterable[str] = (), by: str = "therapist") -> None:
         if not text.strip() and not tags:
             raise TransitionError("an empty note")

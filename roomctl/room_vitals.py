@@ -19,6 +19,11 @@ from roomctl.session import Phase, SessionState, TransitionError
 from roomctl.stage import Stage
 from roomctl.timeline.events import Event, Kind, Sample, WaveChunk
 
+#: Told of every waveform chunk as it is stored (the live pleth view).
+WaveListener = Callable[[WaveChunk], None]
+#: Told of every batch of readings once they are judged (the vital tiles repaint at once).
+ReadingsListener = Callable[[dict[str, float]], None]
+
 
 class RoomVitals:
     session_id: str
@@ -28,6 +33,9 @@ class RoomVitals:
     monitoring: Monitoring
     _sink: TimelineSink
     _record: Callable[[Kind, str, dict[str, Any]], Event]
+    #: Replaced, never mutated, so this empty class default is never shared by accident.
+    _wave_listeners: tuple[WaveListener, ...] = ()
+    _readings_listeners: tuple[ReadingsListener, ...] = ()
 
     def _technical(self, source: str, data: dict[str, Any]) -> None:
         """A technical condition an adapter raised or cleared (lights unreachable...): through
@@ -51,6 +59,21 @@ class RoomVitals:
         self._alarm_changes(
             source, self.monitoring.readings(values, t, collecting_baseline=collecting)
         )
+        for listener in self._readings_listeners:
+            listener(values)
+
+    def subscribe_readings(self, listener: ReadingsListener) -> Callable[[], None]:
+        """``listener(values)`` after every batch of readings; returns the unsubscribe call.
+        Readings are samples, not events, so the tiles listen here to repaint without
+        waiting for a timer."""
+        self._readings_listeners = (*self._readings_listeners, listener)
+
+        def unsubscribe() -> None:
+            self._readings_listeners = tuple(
+                x for x in self._readings_listeners if x is not listener
+            )
+
+        return unsubscribe
 
     def feed_link(self, feed: str, state: str, detail: str = "") -> None:
         """A feed's link changed (connected, stale, disconnected): on the timeline as the gap it
@@ -65,7 +88,21 @@ class RoomVitals:
     def wave(self, channel: str, rate_hz: float, values: tuple[float, ...]) -> None:
         """A chunk of waveform (pleth) ending now, stored as it came."""
         t0 = self.clock.now() - len(values) / rate_hz
-        self._sink.append_wave(WaveChunk(self.session_id, channel, t0, rate_hz, values))
+        chunk = WaveChunk(self.session_id, channel, t0, rate_hz, values)
+        self._sink.append_wave(chunk)
+        for listener in self._wave_listeners:
+            listener(chunk)
+
+    def subscribe_wave(self, listener: WaveListener) -> Callable[[], None]:
+        """``listener(chunk)`` for every waveform chunk as it is stored; returns the call that
+        unsubscribes it. Waves are too dense (50-75 samples a second) to be timeline events,
+        so a live view listens here instead of to :meth:`subscribe`."""
+        self._wave_listeners = (*self._wave_listeners, listener)
+
+        def unsubscribe() -> None:
+            self._wave_listeners = tuple(x for x in self._wave_listeners if x is not listener)
+
+        return unsubscribe
 
     def set_baseline(self, values: dict[str, float], by: str = "nurse") -> None:
         """Baseline vitals the nurse entered (instead of the preparing phase's median)."""

@@ -72,6 +72,10 @@ def test_start_pause_extend_emergency_end(qtbot, window) -> None:
     qtbot.waitUntil(committed_phase_is(win, Phase.PREPARING))
     assert console.start_button.text() == "Start infusion"
     qtbot.waitUntil(lambda: "Lights: preparing ✓" in console.devices_label.text())
+    assert not console.start_button.isEnabled()  # the checklist comes first
+    for box in console.checklist.values():
+        box.setChecked(True)
+    assert console.start_button.isEnabled()
 
     qtbot.mouseClick(console.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(committed_phase_is(win, Phase.INFUSING))

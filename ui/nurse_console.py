@@ -1,5 +1,8 @@
-"""The nurse console (minimal): the phase, a large infusion timer, and the buttons that run a
-session: Start, Pause/Resume, Extend, End infusion, Recovery check, Discharge, Emergency.
+"""The nurse console: the phase and a large infusion timer, the vital tiles, pleth and
+30-minute trends, the room's devices (pump, lights, music, soundscape, reminders), the
+pre-session checklist, and the buttons that run a session: Start, Pause/Resume, Extend, End
+infusion, Discharge, Exam light, Emergency. In recovery the trends give way to the recovery
+log (checks, discharge-readiness, the discharge checklist).
 
 It only talks to the Room. What it shows as done comes from *committed* events, so a device
 confirmation or a phase change is never shown before it is on the durable timeline.
@@ -9,12 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
+    QCheckBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -22,20 +23,32 @@ from PySide6.QtWidgets import (
     QListWidget,
     QMessageBox,
     QPushButton,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from roomctl.config import MAX_INFUSION_MINUTES
-from roomctl.recovery import ALDRETE_ITEMS
 from roomctl.roles import Action, Role, allowed
 from roomctl.room import Room
 from roomctl.session import Phase, TransitionError
 from roomctl.timeline.events import Event, Kind
 from ui.alarm_banner import AlarmBanner
+from ui.recovery_panel import RecoveryPanel
+from ui.status_panels import StatusCards
+from ui.trends import PlethView, TrendsView
 from ui.vital_tiles import VitalTiles
 
 Confirm = Callable[[str, str], bool]
+
+#: The pre-session checklist; every item is ticked before the infusion starts.
+CHECKLIST = (
+    ("consent", "Consent confirmed"),
+    ("baseline", "Baseline vitals taken"),
+    ("equipment", "Emergency equipment checked"),
+    ("intention", "Intention noted"),
+    ("comfort", "Headphones and eye mask on"),
+)
 
 
 def mmss(seconds: float) -> str:
@@ -82,46 +95,24 @@ def describe(event: Event) -> str:
     return f"{event.kind}: {data.get('action', '')}"
 
 
-class RecoveryCheckDialog(QDialog):
-    """Modified Aldrete items (0-2 each) and MOAA/S (0-5)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Recovery check")
-        form = QFormLayout(self)
-        self.items: dict[str, QComboBox] = {}
-        for name in ALDRETE_ITEMS:
-            box = QComboBox()
-            box.addItems(["0", "1", "2"])
-            box.setCurrentIndex(2)
-            self.items[name] = box
-            form.addRow(f"Aldrete · {name}", box)
-        self.moaas = QComboBox()
-        self.moaas.addItems([str(i) for i in range(6)])
-        self.moaas.setCurrentIndex(5)
-        form.addRow("MOAA/S", self.moaas)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
-
-    def values(self) -> tuple[dict[str, int], int]:
-        return (
-            {name: box.currentIndex() for name, box in self.items.items()},
-            self.moaas.currentIndex(),
-        )
-
-
 class NurseConsole(QWidget):
-    def __init__(self, room: Room, *, confirm: Confirm | None = None) -> None:
+    def __init__(
+        self,
+        room: Room,
+        *,
+        confirm: Confirm | None = None,
+        history: list[Event] | None = None,
+    ) -> None:
         super().__init__()
         self.room = room
         self.role: Role | None = Role.NURSE
         self._confirm = confirm or ask(self)
         self.committed_phase = room.state.phase
         self._build()
+        if history:
+            self.cards.replay(history)
+            self.recovery.replay(history)
+            self._on_committed(history)
         room.subscribe_committed(self._on_committed)
         self._tick = QTimer(self)
         self._tick.timeout.connect(self.refresh)
@@ -139,76 +130,109 @@ class NurseConsole(QWidget):
 
     def _build(self) -> None:
         outer = QVBoxLayout(self)
-        outer.setContentsMargins(24, 20, 24, 20)
-        outer.setSpacing(16)
+        outer.setContentsMargins(20, 12, 20, 12)
+        outer.setSpacing(10)
 
         header = QHBoxLayout()
         self.phase_label = QLabel()
         self.phase_label.setObjectName("phase")
+        self.timer_label = QLabel()
+        self.timer_label.setObjectName("timer")
+        self.timer_sub = QLabel()
+        self.timer_sub.setObjectName("subtle")
         self.emergency_label = QLabel("EMERGENCY — bedside monitor alarms are primary")
         self.emergency_label.setObjectName("emergency")
         self.emergency_label.hide()
         header.addWidget(self.phase_label)
-        header.addStretch(1)
+        header.addSpacing(24)
+        header.addWidget(self.timer_label)
+        header.addSpacing(12)
+        header.addWidget(self.timer_sub, 1)
         header.addWidget(self.emergency_label)
         outer.addLayout(header)
         self.alarm_banner = AlarmBanner(self.room)
         outer.addWidget(self.alarm_banner)
 
-        card = QFrame()
-        card.setObjectName("card")
-        timer_box = QVBoxLayout(card)
-        self.timer_label = QLabel()
-        self.timer_label.setObjectName("timer")
-        self.timer_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.timer_sub = QLabel()
-        self.timer_sub.setObjectName("subtle")
-        self.timer_sub.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        timer_box.addWidget(self.timer_label)
-        timer_box.addWidget(self.timer_sub)
-        outer.addWidget(card)
-
+        body = QHBoxLayout()
+        body.setSpacing(14)
+        left = QVBoxLayout()
+        left.setSpacing(10)
         self.vitals = VitalTiles(self.room)
-        outer.addWidget(self.vitals)
+        left.addWidget(self.vitals)
+        self.middle = QStackedWidget()
+        live = QWidget()
+        live_box = QVBoxLayout(live)
+        live_box.setContentsMargins(0, 0, 0, 0)
+        live_box.setSpacing(8)
+        self.pleth = PlethView(self.room)
+        self.pleth.setMinimumHeight(120)
+        self.trends = TrendsView(self.room)
+        live_box.addWidget(self.pleth, 1)
+        live_box.addWidget(self.trends, 3)
+        self.recovery = RecoveryPanel(self.room, self.role, confirm=self._confirm)
+        self.middle.addWidget(live)
+        self.middle.addWidget(self.recovery)
+        self._live_page = live
+        left.addWidget(self.middle, 1)
+        body.addLayout(left, 3)
+
+        right = QVBoxLayout()
+        right.setSpacing(10)
+        self.cards = StatusCards(self.room, vertical=True)
+        self.cards.reminders.check_due.connect(lambda _text: self.open_check())
+        right.addWidget(self.cards, 3)
+        self.checklist_card = QFrame()
+        self.checklist_card.setObjectName("card")
+        checks = QVBoxLayout(self.checklist_card)
+        title = QLabel("Before the infusion")
+        title.setObjectName("subtle")
+        checks.addWidget(title)
+        self.checklist: dict[str, QCheckBox] = {}
+        for key, text in CHECKLIST:
+            box = QCheckBox(text)
+            box.setMinimumHeight(36)
+            box.toggled.connect(lambda _on: self.refresh())
+            self.checklist[key] = box
+            checks.addWidget(box)
+        right.addWidget(self.checklist_card)
 
         self.devices_label = QLabel()
         self.devices_label.setObjectName("subtle")
-        outer.addWidget(self.devices_label)
-
+        self.devices_label.setWordWrap(True)
+        right.addWidget(self.devices_label)
         grid = QGridLayout()
-        grid.setSpacing(12)
+        grid.setSpacing(10)
         self.start_button = self._button("Start session", self.start, "primary")
         self.pause_button = self._button("Pause", self.toggle_pause)
         self.extend5_button = self._button("Extend +5", lambda: self.extend(5))
         self.extend10_button = self._button("Extend +10", lambda: self.extend(10))
         self.end_button = self._button("End infusion", self.end_infusion)
-        self.check_button = self._button("Recovery check…", self.open_check)
+        self.check_button = self._button("Recovery check", self.open_check)
         self.discharge_button = self._button("Discharge", self.discharge)
         self.emergency_button = self._button("Emergency", self.toggle_emergency, "danger")
-        self.exam_button = self._button("Exam light", lambda: None)
+        self.exam_button = self._button("Exam light (hold)", lambda: None)
         self.exam_button.pressed.connect(lambda: self._do(lambda: self.room.exam_light(True)))
         self.exam_button.released.connect(lambda: self._do(lambda: self.room.exam_light(False)))
-        buttons = [
-            self.start_button,
-            self.pause_button,
-            self.extend5_button,
-            self.extend10_button,
-            self.end_button,
-            self.check_button,
-            self.discharge_button,
-            self.exam_button,
-            self.emergency_button,
-        ]
-        for i, button in enumerate(buttons):
-            grid.addWidget(button, i // 5, i % 5)
-        outer.addLayout(grid)
-
+        grid.addWidget(self.start_button, 0, 0, 1, 2)
+        grid.addWidget(self.pause_button, 1, 0)
+        grid.addWidget(self.end_button, 1, 1)
+        grid.addWidget(self.extend5_button, 2, 0)
+        grid.addWidget(self.extend10_button, 2, 1)
+        grid.addWidget(self.check_button, 3, 0)
+        grid.addWidget(self.discharge_button, 3, 1)
+        grid.addWidget(self.exam_button, 4, 0)
+        grid.addWidget(self.emergency_button, 4, 1)
+        right.addLayout(grid)
         self.problem_label = QLabel()
         self.problem_label.setObjectName("problem")
-        outer.addWidget(self.problem_label)
-
+        self.problem_label.setWordWrap(True)
+        right.addWidget(self.problem_label)
         self.log = QListWidget()
-        outer.addWidget(self.log, 1)
+        self.log.setMaximumHeight(120)
+        right.addWidget(self.log)
+        body.addLayout(right, 1)
+        outer.addLayout(body, 1)
+
         footer = QLabel(
             "Advisory only: roomctl never controls the pump or the monitor; "
             "the bedside monitor's alarms are primary."
@@ -216,15 +240,29 @@ class NurseConsole(QWidget):
         footer.setObjectName("subtle")
         outer.addWidget(footer)
         self._devices: dict[str, str] = {}
+        for keys, slot in (
+            ("Ctrl+Space", self.start),
+            ("Ctrl+P", self.toggle_pause),
+            ("Ctrl+E", self.end_infusion),
+            ("Ctrl+Shift+E", self.toggle_emergency),
+        ):
+            QShortcut(QKeySequence(keys), self, activated=slot)
+
+    def checklist_done(self) -> bool:
+        return all(box.isChecked() for box in self.checklist.values())
 
     def set_role(self, role: Role | None) -> None:
         """Offer only what ``role`` may do (roomctl/roles.py); the rest stays visible, disabled."""
         self.role = role
+        self.recovery.set_role(role)
         self.refresh()
 
     def close(self) -> bool:
         self._tick.stop()
         self.room.unsubscribe(self._on_committed)
+        self.vitals.stop()
+        for widget in (self.pleth, self.trends, self.cards, self.recovery):
+            widget.stop()
         return super().close()
 
     # ------------------------------------------------------------------ commands
@@ -241,8 +279,16 @@ class NurseConsole(QWidget):
     def start(self) -> None:
         if self.room.state.phase == Phase.READY:
             self._do(self.room.prepare)
+        elif not self.checklist_done():
+            missing = [box.text() for box in self.checklist.values() if not box.isChecked()]
+            self.problem_label.setText("Checklist first: " + ", ".join(missing))
         else:
-            self._do(self.room.start_infusion)
+            ticked = {key: True for key in self.checklist}
+            self._do(lambda: self._start_infusion(ticked))
+
+    def _start_infusion(self, ticked: dict[str, bool]) -> None:
+        self.room.record_checklist(ticked)
+        self.room.start_infusion()
 
     def toggle_pause(self) -> None:
         if self.room.state.phase == Phase.PAUSED:
@@ -258,10 +304,9 @@ class NurseConsole(QWidget):
             self._do(self.room.end_infusion)
 
     def open_check(self) -> None:
-        dialog = RecoveryCheckDialog(self)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            items, moaas = dialog.values()
-            self.submit_check(items, moaas)
+        """The recovery form is the middle of the console during recovery: bring it up."""
+        if self.room.state.phase == Phase.RECOVERING:
+            self.middle.setCurrentWidget(self.recovery)
 
     def submit_check(self, items: dict[str, int], moaas: int) -> None:
         self._do(lambda: self.room.recovery_check(aldrete=items, moaas=moaas))
@@ -335,7 +380,14 @@ class NurseConsole(QWidget):
         self.devices_label.setText("   ".join(devices) or "Devices: waiting for the session")
         live = state.live
         self.start_button.setText("Start infusion" if phase == Phase.PREPARING else "Start session")
-        self.start_button.setEnabled(phase in (Phase.READY, Phase.PREPARING))
+        self.start_button.setEnabled(
+            phase == Phase.READY or (phase == Phase.PREPARING and self.checklist_done())
+        )
+        self.checklist_card.setVisible(phase in (Phase.READY, Phase.PREPARING))
+        recovering = phase in (Phase.RECOVERING, Phase.DISCHARGED)
+        wanted = self.recovery if recovering else self._live_page
+        if self.middle.currentWidget() is not wanted:
+            self.middle.setCurrentWidget(wanted)
         self.pause_button.setText("Resume" if phase == Phase.PAUSED else "Pause")
         self.pause_button.setEnabled(phase in (Phase.INFUSING, Phase.PAUSED))
         can_extend = phase in (Phase.INFUSING, Phase.PAUSED)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import shiboken6
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from roomctl.alarms import Priority
@@ -52,6 +54,7 @@ class VitalTile(QFrame):
         self.detail.setObjectName("subtle")
         for label in (self.title, self.value, self.detail):
             box.addWidget(label)
+        self._style: tuple[str, str] | None = None
 
     def show_reading(self, room: Room, now: float) -> None:
         latest = room.monitoring.latest
@@ -79,10 +82,13 @@ class VitalTile(QFrame):
         )
         colour = COLOURS.get(priority, TEXT) if priority is not None else TEXT
         border = COLOURS.get(priority, SURFACE) if priority is not None else SURFACE
-        self.value.setStyleSheet(f"font-size: 34px; font-weight: bold; color: {colour};")
-        self.setStyleSheet(f"QFrame#card {{ border: 2px solid {border}; }}")
         if all(part == "--" for part in parts):
-            self.value.setStyleSheet(f"font-size: 34px; font-weight: bold; color: {MUTED};")
+            colour = MUTED
+        # Style sheets re-polish the widget: set them only when the colour really changes.
+        if (colour, border) != self._style:
+            self._style = (colour, border)
+            self.value.setStyleSheet(f"font-size: 34px; font-weight: bold; color: {colour};")
+            self.setStyleSheet(f"QFrame#card {{ border: 2px solid {border}; }}")
 
 
 class VitalTiles(QWidget):
@@ -95,6 +101,23 @@ class VitalTiles(QWidget):
         self.tiles = [VitalTile(spec) for spec in TILES]
         for i, tile in enumerate(self.tiles):
             grid.addWidget(tile, 0, i)
+        self._pending = False
+        self._unsubscribe = room.subscribe_readings(self._reading)
+
+    def _reading(self, values: dict[str, float]) -> None:
+        """Repaint as soon as a reading arrives, once per burst (several feeds in one turn of
+        the event loop make one repaint)."""
+        if not self._pending:
+            self._pending = True
+            QTimer.singleShot(0, self._repaint_now)
+
+    def _repaint_now(self) -> None:
+        self._pending = False
+        if shiboken6.isValid(self):
+            self.refresh()
+
+    def stop(self) -> None:
+        self._unsubscribe()
 
     def refresh(self) -> None:
         now = self.room.clock.now()
