@@ -76,25 +76,102 @@ def build_lights(config: Config, report: Report, closers: list[Callable[[], None
     return hue
 
 
-def build_music(config: Config, report: Report, closers: list[Callable[[], None]]) -> MusicPlayer:
-    music = NullMusicPlayer(report)
+def build_music(
+    config: Config,
+    report: Report,
+    closers: list[Callable[[], None]],
+    *,
+    now: Callable[[], float],
+    speed: float,
+    simulated_card: bool = False,
+) -> MusicPlayer:
+    """``null`` or ``vlc``: two libvlc players following the fitted plan by session time.
+
+    On the demo's simulated card libvlc plays into JACK too, so the music really sounds on a
+    paced card rather than failing over to nothing."""
+    settings = config.music
+    if settings.backend == "null":
+        music: MusicPlayer = NullMusicPlayer(report)
+    else:
+        from devices.audio.vlc_player import VlcMusicPlayer
+
+        music = VlcMusicPlayer(
+            report,
+            now=now,
+            speed=speed,
+            volume=settings.volume,
+            crossfade_s=settings.crossfade_s,
+            final_fade_s=settings.final_fade_s,
+            output_device=settings.output_device or None,
+            instance_args=(f"--aout={settings.output}",)
+            if settings.output
+            else ("--aout=jack",)
+            if simulated_card
+            else (),
+        )
     closers.append(music.close)
     return music
+
+
+def _device(text: str) -> str | int | None:
+    if not text:
+        return None
+    return int(text) if text.isdigit() else text
 
 
 def build_soundscape(
     config: Config, report: Report, closers: list[Callable[[], None]]
 ) -> SoundscapeOutput:
-    output = NullSoundscapeOutput(report)
-    closers.append(output.close)
-    return output
+    """``null`` or ``sounddevice``; a missing card raises the technical alarm and the session
+    goes on."""
+    settings = config.soundscape
+    if settings.backend == "null":
+        output: SoundscapeOutput = NullSoundscapeOutput(report)
+        closers.append(output.close)
+        return output
+    from devices.audio.soundscape_stream import SoundscapeStream
+
+    device = _device(settings.device)
+    stream = SoundscapeStream(
+        report, device=device, samplerate=settings.samplerate, blocksize=settings.blocksize
+    )
+    closers.append(stream.close)
+    return stream
 
 
-def build_devices(config: Config, report_for: ReportFor) -> Devices:
+def build_devices(
+    config: Config,
+    report_for: ReportFor,
+    *,
+    now: Callable[[], float],
+    speed: float = 1.0,
+    demo: bool = False,
+) -> Devices:
+    """``now`` is session time: the music plan is followed by it (a demo runs it faster)."""
     closers: list[Callable[[], None]] = []
+    simulated_card = False
+    wants_card = config.music.backend == "vlc" and not config.music.output_device
+    wants_card |= config.soundscape.backend == "sounddevice" and not config.soundscape.device
+    if demo and wants_card:
+        # A demo on a machine without a sound card plays into JACK's dummy card (a paced
+        # simulated card, like the other simulators) when jackd is installed, so PortAudio and
+        # libvlc really output audio; a clinical room never does this.
+        from devices.audio.sound_card import simulated_card_if_needed
+
+        card = simulated_card_if_needed(config.soundscape.samplerate, report_for("soundscape"))
+        if card is not None:
+            closers.append(card)
+            simulated_card = True
     return Devices(
         lights=build_lights(config, report_for("lights"), closers),
-        music=build_music(config, report_for("music"), closers),
+        music=build_music(
+            config,
+            report_for("music"),
+            closers,
+            now=now,
+            speed=speed,
+            simulated_card=simulated_card,
+        ),
         soundscape=build_soundscape(config, report_for("soundscape"), closers),
         closers=closers,
     )

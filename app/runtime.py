@@ -16,6 +16,7 @@ from app.devices import Devices, build_devices
 from app.dispatch import QtDispatcher
 from app.errors import UserError
 from app.feeds import Feeds, build_feeds
+from app.music_library import resolve_playlists
 from app.scheduler import ApsScheduler
 from roomctl.clock import SessionClock
 from roomctl.config import Config
@@ -83,7 +84,10 @@ class RoomRuntime:
 class _Wiring:
     """Collects the parts common to a new and a resumed session."""
 
-    def __init__(self, config: Config, store: TimelineStore, speed: float) -> None:
+    def __init__(
+        self, config: Config, store: TimelineStore, clock: SessionClock, *, demo: bool
+    ) -> None:
+        config = resolve_playlists(config)
         self.config = config
         self.store = store
         self.dispatch = QtDispatcher()
@@ -95,9 +99,11 @@ class _Wiring:
             on_committed=self._committed,
             on_status=self.status.append,
         )
-        self.speed = speed
+        self.speed = clock.speed
         self.reporters: list[_Reporter] = []
-        self.devices = build_devices(config, self._reporter)
+        self.devices = build_devices(
+            config, self._reporter, now=clock.now, speed=clock.speed, demo=demo
+        )
 
     def _reporter(self, source: str) -> _Reporter:
         reporter = _Reporter(source, self.dispatch)
@@ -170,9 +176,9 @@ def start_session(
 
     ``auto_nurse`` attaches the simulated nurse that presses the buttons (headless demo).
     """
-    wiring = _Wiring(config, store, speed)
-    wiring.writer.start()
     clock = SessionClock(speed=speed)
+    wiring = _Wiring(config, store, clock, demo=demo)
+    wiring.writer.start()
     scheduler = ApsScheduler(clock)
     clock.restart()  # session time 0 is the moment the session opens
     room = Room.open_session(
@@ -217,7 +223,7 @@ def resume_session(
     # The room's real time went on while roomctl was down: the session clock does too.
     away_s = max(0.0, (datetime.now(UTC) - last_wall).total_seconds())
     clock = SessionClock(speed=speed, origin=last_seen_t + away_s * speed)
-    wiring = _Wiring(config, store, speed)
+    wiring = _Wiring(config, store, clock, demo=info.mode == "demo")
     wiring.writer.start()
     scheduler = ApsScheduler(clock)
     room = Room.resume_session(

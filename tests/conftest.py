@@ -9,8 +9,13 @@ skipped, or fail when ``ROOMCTL_REQUIRE_PG=1`` (CI), so a missing server is neve
 from __future__ import annotations
 
 import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as app/__init__.py: before numpy loads
+import shutil
+import subprocess
+import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +25,7 @@ from sqlalchemy.engine import make_url
 from devices.sim.hue_bridge import HueBridgeSim
 from roomctl.timeline.store import TimelineStore
 
+REPO = Path(__file__).resolve().parent.parent
 PG_ENV = "ROOMCTL_TEST_PG"
 REQUIRE_PG_ENV = "ROOMCTL_REQUIRE_PG"
 
@@ -86,3 +92,38 @@ def _private_folders(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> N
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("ROOMCTL_DATA_DIR", str(home / "data"))
     monkeypatch.setenv("ROOMCTL_USERS", str(home / "config" / "users.json"))
+
+
+@pytest.fixture
+def own_pg_server() -> Iterator[tuple[str, Callable[[], None], Callable[[], None]]]:
+    """A private PostgreSQL server: (url, stop, start). Needs the server binaries."""
+    script = REPO / "scripts" / "pg-test-server"
+    folder = tempfile.mkdtemp(prefix="roomctl-pg-")
+
+    def run(action: str) -> str:
+        done = subprocess.run(
+            [str(script), action, folder], capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr.strip())
+        return done.stdout.strip()
+
+    try:
+        try:
+            url = run("start")
+        except RuntimeError as exc:
+            if os.environ.get("ROOMCTL_REQUIRE_PG") == "1":
+                pytest.fail(f"cannot start a PostgreSQL server: {exc}", pytrace=False)
+            pytest.skip(f"no PostgreSQL server here: {exc}")
+
+        def stop() -> None:
+            run("stop")
+
+        def start() -> None:
+            assert run("start") == url  # same data directory, same port, same URL
+
+        yield url, stop, start
+    finally:
+        if (Path(folder) / "data").exists():
+            run("stop")
+        shutil.rmtree(folder, ignore_errors=True)

@@ -30,7 +30,7 @@ def test_a_whole_session_from_ready_to_discharged() -> None:
         "action": "play",
         "backend": "null",
         "playlist": "infusion",
-        "path": "~/Music/roomctl/infusion",
+        "path": "@demo/infusion",
         "planned_s": 2400.0,
         "position_s": 0.0,
     }

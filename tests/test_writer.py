@@ -5,10 +5,7 @@ from __future__ import annotations
 import math
 import os
 import queue
-import shutil
 import socket
-import subprocess
-import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -355,41 +352,6 @@ def test_error_lines_never_carry_the_password() -> None:
 
 
 # ----------------------------------------------------------------------- a real server outage
-@pytest.fixture
-def own_pg_server() -> Iterator[tuple[str, Callable[[], None], Callable[[], None]]]:
-    """A private PostgreSQL server: (url, stop, start). Needs the server binaries."""
-    script = REPO / "scripts" / "pg-test-server"
-    folder = tempfile.mkdtemp(prefix="roomctl-pg-")
-
-    def run(action: str) -> str:
-        done = subprocess.run(
-            [str(script), action, folder], capture_output=True, text=True, check=False
-        )
-        if done.returncode != 0:
-            raise RuntimeError(done.stderr.strip())
-        return done.stdout.strip()
-
-    try:
-        try:
-            url = run("start")
-        except RuntimeError as exc:
-            if os.environ.get("ROOMCTL_REQUIRE_PG") == "1":
-                pytest.fail(f"cannot start a PostgreSQL server: {exc}", pytrace=False)
-            pytest.skip(f"no PostgreSQL server here: {exc}")
-
-        def stop() -> None:
-            run("stop")
-
-        def start() -> None:
-            assert run("start") == url  # same data directory, same port, same URL
-
-        yield url, stop, start
-    finally:
-        if (Path(folder) / "data").exists():
-            run("stop")
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 @pytest.mark.system
 def test_a_server_restart_loses_nothing(
     own_pg_server: tuple[str, Callable[[], None], Callable[[], None]],

@@ -16,6 +16,7 @@ from typing import Any
 
 from app.commands._shared import load
 from app.errors import UserError
+from app.music_library import ensure_demo_music, resolve_playlists
 from roomctl.music_plan import (
     DEFAULT_CROSSFADE_S,
     DEFAULT_FINAL_FADE_S,
@@ -92,6 +93,17 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     plan.add_argument("--json", action="store_true", help="one JSON object")
     plan.set_defaults(handler=cmd_plan)
+    demo = psub.add_parser(
+        "demo", help="generate the demo's music (once; set-up runs this) and print where it is"
+    )
+    demo.set_defaults(handler=cmd_demo)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    for name, folder in sorted(ensure_demo_music().items()):
+        count = sum(1 for _ in folder.glob("*.ogg"))
+        print(f"@demo/{name}: {count} tracks in {folder}")
+    return 0
 
 
 def _source(args: argparse.Namespace) -> tuple[str, str | None]:
@@ -102,6 +114,7 @@ def _source(args: argparse.Namespace) -> tuple[str, str | None]:
         return given, None
     playlists = load(args).music.playlists
     if given in playlists:
+        playlists = resolve_playlists(load(args)).music.playlists
         return playlists[given].path, playlists[given].order
     known = ", ".join(sorted(playlists)) or "none configured"
     raise UserError(f"{given}: no such folder or playlist (nor a [music.playlists] name: {known})")

@@ -73,7 +73,9 @@ def sound_options() -> argparse.ArgumentParser:
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    scape = sub.add_parser("soundscape", help="the synthesised soundscapes: list, render to WAV")
+    scape = sub.add_parser(
+        "soundscape", help="the synthesised soundscapes: list, render, play live"
+    )
     ssub = scape.add_subparsers(
         dest="action", metavar="ACTION", required=True, parser_class=type(scape)
     )
@@ -94,6 +96,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "--samplerate", type=_samplerate, default=48000, metavar="HZ", help="(48000)"
     )
     render.set_defaults(handler=cmd_render)
+    from app.commands.soundscape_play import add_play  # play, devices: the live side
+
+    add_play(ssub, common)
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -1,0 +1,57 @@
+"""A simulated sound card for the demo on a machine without one (a CI box, a server).
+
+With no PortAudio output device the demo would only say "no audio device"; with jackd
+installed it instead starts JACK's dummy backend, which runs the soundscape's audio callback
+in real time exactly as a card would, so the demo exercises the real output path end to end.
+A clinical room never does this: its missing card is a technical alarm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import ExitStack
+
+from roomctl.interfaces import Report
+from roomctl.timeline.events import Kind
+
+
+def has_output_device() -> bool:
+    try:
+        import sounddevice as sd
+    except OSError:
+        return False
+    try:
+        sd.query_devices(kind="output")
+    except (ValueError, sd.PortAudioError):
+        return False
+    return True
+
+
+def simulated_card_if_needed(samplerate: int, report: Report) -> Callable[[], None] | None:
+    """Start the dummy card when there is no output device; returns what stops it, or None
+    (a real card is there, or jackd is not installed: the stream then reports the problem)."""
+    if has_output_device():
+        return None
+    from devices.audio.jack_dummy import JackUnavailable, jack_dummy_card
+
+    stack = ExitStack()
+    try:
+        card = stack.enter_context(jack_dummy_card(samplerate=samplerate))
+    except JackUnavailable as exc:
+        stack.close()
+        report(
+            Kind.SOUNDSCAPE,
+            {"action": "sound_card", "outcome": "error", "error": f"no simulated card: {exc}"},
+        )
+        return None
+    report(
+        Kind.SOUNDSCAPE,
+        {
+            "action": "sound_card",
+            "outcome": "ok",
+            "card": "simulated (JACK dummy)",
+            "server": card.name,
+            "realtime": card.realtime,
+        },
+    )
+    return stack.close
