@@ -20,10 +20,14 @@ from benchmarks import (
     bench_feeds,
     bench_ivy,
     bench_lights,
+    bench_music_live,
     bench_music_plan,
     bench_parsers,
+    bench_review,
+    bench_soundscape_live,
     bench_soundscapes,
     bench_store,
+    bench_ui_tiles,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -58,8 +62,16 @@ def main(argv: list[str] | None = None) -> int:
     bench_music_plan.main([])
     print("== soundscape synthesis (x real time per preset)", flush=True)
     bench_soundscapes.main([])
+    print("== live soundscape on JACK's dummy card (60 s)", flush=True)
+    bench_soundscape_live.main([])
+    print("== music through libvlc (30 s)", flush=True)
+    bench_music_live.main([])
     print("== exports of a 3-hour session", flush=True)
     bench_exports.main([])
+    print("== review: list 10,000 sessions, open a 3-hour one", flush=True)
+    bench_review.main([])
+    print("== the room's window: tile latency, GUI stalls", flush=True)
+    bench_ui_tiles.main([])
     print("== parsers", flush=True)
     bench_parsers.main([])
     print("== Ivy 450C (ANSAR-B) parser", flush=True)

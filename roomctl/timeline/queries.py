@@ -13,11 +13,12 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Select, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Row
 
 from roomctl.timeline.errors import SessionExists, UnknownSession
 from roomctl.timeline.events import Event, Kind, Sample, WaveChunk
+from roomctl.timeline.liveness import INTERRUPTED
 from roomctl.timeline.schema import (
     events_table,
     row_event,
@@ -26,7 +27,7 @@ from roomctl.timeline.schema import (
     unpack_wave,
     waves_table,
 )
-from roomctl.timeline.sessions import INITIAL_PHASE, NewSession
+from roomctl.timeline.sessions import INITIAL_PHASE, TERMINAL_PHASES, NewSession, SessionFilter
 
 
 def require_session(conn: Connection, session_id: str) -> None:
@@ -92,25 +93,53 @@ def session_row(conn: Connection, session_id: str) -> Row[Any] | None:
     return conn.execute(select(sessions_table).where(sessions_table.c.id == session_id)).first()
 
 
-def session_rows(
-    conn: Connection,
-    room: str | None,
-    patient: str | None,
-    since: datetime | None,
-    until: datetime | None,
-) -> list[Row[Any]]:
-    """Rows of sessions newest first, filtered; ``since`` is inclusive and ``until`` exclusive."""
+def filtered_sessions(query: Select[Any], f: SessionFilter) -> Select[Any]:
+    """``query`` on ``sessions`` narrowed by ``f`` and ordered newest first.
+
+    Statuses narrow by phase only (a terminal status is its phase; "interrupted" and the live
+    phases also need liveness, which the store checks after reading). ``search`` is a
+    case-insensitive substring of the id, the pseudonym or the room; ``%`` and ``_`` in it are
+    plain characters.
+    """
     c = sessions_table.c
-    query = select(sessions_table).order_by(c.started_at.desc(), c.id.desc())
-    if room is not None:
-        query = query.where(c.room == room)
-    if patient is not None:
-        query = query.where(c.patient == patient)
-    if since is not None:
-        query = query.where(c.started_at >= since)
-    if until is not None:
-        query = query.where(c.started_at < until)
-    return list(conn.execute(query).all())
+    query = query.order_by(c.started_at.desc(), c.id.desc())
+    if f.room is not None:
+        query = query.where(c.room == f.room)
+    if f.patient is not None:
+        query = query.where(c.patient == f.patient)
+    if f.since is not None:
+        query = query.where(c.started_at >= f.since)
+    if f.until is not None:
+        query = query.where(c.started_at < f.until)
+    if f.statuses is not None:
+        wanted = [c.phase.in_(sorted(f.statuses - {INTERRUPTED}))]
+        if INTERRUPTED in f.statuses:
+            wanted.append(c.phase.not_in(sorted(TERMINAL_PHASES)))
+        query = query.where(or_(*wanted))
+    needle = (f.search or "").strip().lower()
+    if needle:
+        query = query.where(
+            or_(
+                *(
+                    func.lower(column).contains(needle, autoescape=True)
+                    for column in (c.id, c.patient, c.room)
+                )
+            )
+        )
+    return query
+
+
+def paged(query: Select[Any], limit: int | None, offset: int) -> Select[Any]:
+    if limit is not None:
+        query = query.limit(limit)
+    return query.offset(offset) if offset else query
+
+
+def session_rows(
+    conn: Connection, f: SessionFilter, limit: int | None = None, offset: int = 0
+) -> list[Row[Any]]:
+    """Whole rows of the sessions ``f`` keeps, newest first (see :func:`filtered_sessions`)."""
+    return list(conn.execute(paged(filtered_sessions(select(sessions_table), f), limit, offset)))
 
 
 # ------------------------------------------------------------------------------ the timeline

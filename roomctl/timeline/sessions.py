@@ -72,3 +72,47 @@ class SessionInfo:
             "last_wall": iso_utc(self.last_wall),
             "meta": self.meta,
         }
+
+
+@dataclass(frozen=True)
+class SessionFilter:
+    """Which sessions a listing keeps; a field left None keeps every session.
+
+    ``since`` is inclusive and ``until`` exclusive (start times); ``statuses`` are derived
+    statuses (a phase, or "interrupted"); ``search`` is a case-insensitive part of the id, the
+    pseudonym or the room.
+    """
+
+    room: str | None = None
+    patient: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    statuses: frozenset[str] | None = None
+    search: str | None = None
+
+    @property
+    def exact_in_sql(self) -> bool:
+        """Whether the database alone can apply it (no status that liveness decides), so a
+        limit and an offset can be applied there too."""
+        return self.statuses is None or self.statuses <= TERMINAL_PHASES
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSummary:
+    """A session as a list shows it: a :class:`SessionInfo` without the owner, the clocks and
+    ``meta``, read fast enough to list ten thousand (see ``TimelineStore.session_list``).
+
+    ``last_wall`` is when the session last recorded anything.
+    """
+
+    id: str
+    room: str
+    patient: str
+    course: int
+    planned_minutes: int
+    mode: str
+    phase: str
+    status: str
+    started_at: datetime
+    ended_at: datetime | None
+    last_wall: datetime

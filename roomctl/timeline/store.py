@@ -21,16 +21,17 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
-from roomctl.timeline import queries
+from roomctl.timeline import arrays, listing, queries
 from roomctl.timeline.append import Tail, write_batch
+from roomctl.timeline.arrays import Channels, SeriesArrays, WaveArrays
 from roomctl.timeline.audit import VerifyResult, verify_session
 from roomctl.timeline.engine import WRITE_OPTION, create_store_engine
 from roomctl.timeline.errors import (
@@ -45,7 +46,7 @@ from roomctl.timeline.liveness import derive_status, pid_alive
 from roomctl.timeline.location import redact
 from roomctl.timeline.migrate import upgrade_schema
 from roomctl.timeline.schema import TABLES, session_info
-from roomctl.timeline.sessions import NewSession, SessionInfo
+from roomctl.timeline.sessions import NewSession, SessionFilter, SessionInfo, SessionSummary
 from roomctl.timeline.validate import (
     as_finite,
     check_event,
@@ -59,7 +60,9 @@ __all__ = [
     "TABLES",
     "NewSession",
     "SessionExists",
+    "SessionFilter",
     "SessionInfo",
+    "SessionSummary",
     "StoreError",
     "StoreUnavailable",
     "TimelineStore",
@@ -73,6 +76,24 @@ __all__ = [
     "describe_error",
     "pid_alive",
 ]
+
+
+_Listed = TypeVar("_Listed", SessionInfo, SessionSummary)
+
+
+def _filter(
+    room: str | None,
+    patient: str | None,
+    status: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    statuses: Collection[str] | None,
+    search: str | None,
+) -> SessionFilter:
+    wanted = frozenset(statuses) if statuses is not None else None
+    if status is not None:
+        wanted = frozenset({status}) if wanted is None else wanted & {status}
+    return SessionFilter(room, patient, since, until, wanted, search)
 
 
 class TimelineStore:
@@ -223,16 +244,76 @@ class TimelineStore:
         status: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        statuses: Collection[str] | None = None,
+        search: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> list[SessionInfo]:
         """Sessions newest first, filtered; ``since`` is inclusive and ``until`` exclusive.
 
-        Status depends on liveness, not on a column, so it is filtered after reading.
+        ``statuses`` keeps sessions showing any of them (``status`` is the one-value form; both
+        given, both apply). ``search`` is a case-insensitive part of the id, the pseudonym or
+        the room. ``limit`` and ``offset`` page the filtered list.
+
+        Status depends on liveness, not on a column: the query narrows by phase, and a status
+        that liveness decides ("interrupted", or a live phase) is checked after reading.
         """
-        with self._read("list sessions") as conn:
-            rows = queries.session_rows(conn, room, patient, since, until)
-        now = self.clock()
-        infos = [self._info(row, now) for row in rows]
-        return [i for i in infos if status is None or i.status == status]
+        f = _filter(room, patient, status, since, until, statuses, search)
+
+        def read(conn: Connection, sql_limit: int | None, sql_offset: int) -> list[SessionInfo]:
+            now = self.clock()
+            rows = queries.session_rows(conn, f, sql_limit, sql_offset)
+            return [self._info(row, now) for row in rows]
+
+        return self._listing("list sessions", f, limit, offset, read)
+
+    def session_list(
+        self,
+        *,
+        room: str | None = None,
+        patient: str | None = None,
+        statuses: Collection[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        search: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[SessionSummary]:
+        """:meth:`sessions` for a list on screen: the same filters and order, only the listed
+        fields, read several times faster (10 000 sessions well under 200 ms; see
+        :mod:`.listing`)."""
+        f = _filter(room, patient, None, since, until, statuses, search)
+
+        def read(conn: Connection, sql_limit: int | None, sql_offset: int) -> list[SessionSummary]:
+            now = self.clock()
+
+            def status_of(
+                phase: str, host: str | None, pid: int | None, heartbeat: datetime | None
+            ) -> str:
+                return derive_status(
+                    phase, host, pid, heartbeat, now, self.this_host, self.pid_alive
+                )
+
+            return listing.summaries(conn, f, sql_limit, sql_offset, status_of)
+
+        return self._listing("list sessions", f, limit, offset, read)
+
+    def _listing(
+        self,
+        what: str,
+        f: SessionFilter,
+        limit: int | None,
+        offset: int,
+        read: Callable[[Connection, int | None, int], list[_Listed]],
+    ) -> list[_Listed]:
+        """Page in SQL when the filter is exact there; else filter statuses, then page."""
+        with self._read(what) as conn:
+            if f.exact_in_sql:
+                return read(conn, limit, offset)
+            found = read(conn, None, 0)
+        assert f.statuses is not None
+        kept = [item for item in found if item.status in f.statuses]
+        return kept[offset : None if limit is None else offset + limit]
 
     def _info(self, row: Row[Any], now: datetime) -> SessionInfo:
         status = derive_status(
@@ -302,6 +383,24 @@ class TimelineStore:
         """One channel's wave chunks in time order."""
         with self._read("read waves") as conn:
             return queries.waves(conn, session_id, channel)
+
+    def channels(self, session_id: str) -> Channels:
+        """The sample and wave channels a session has data in."""
+        with self._read("list a session's channels") as conn:
+            return arrays.channels(conn, session_id)
+
+    def sample_arrays(
+        self, session_id: str, channels: Iterable[str] | None = None
+    ) -> dict[str, SeriesArrays]:
+        """Channels' samples as numpy columns, in one query (see :mod:`.arrays`); only channels
+        with data are returned, all of them when ``channels`` is None."""
+        with self._read("read samples") as conn:
+            return arrays.sample_arrays(conn, session_id, channels)
+
+    def wave_arrays(self, session_id: str, channel: str) -> WaveArrays:
+        """One wave channel's chunks end to end as numpy arrays (float32 values)."""
+        with self._read("read waves") as conn:
+            return arrays.wave_arrays(conn, session_id, channel)
 
     # ---------------------------------------------------------------------------------- audit
     def verify(self, session_id: str) -> VerifyResult:
