@@ -19,6 +19,7 @@ from app.commands import (
     lights,
     playlist,
     run,
+    screenshots,
     sessions,
     sim,
     soundscape,
@@ -29,7 +30,19 @@ from roomctl.config import ConfigError
 from roomctl.timeline.store import StoreError
 from roomctl.users import UsersError
 
-COMMANDS = (run, sessions, export, config, feed, lights, sim, users, playlist, soundscape)
+COMMANDS = (
+    run,
+    sessions,
+    export,
+    config,
+    feed,
+    lights,
+    sim,
+    users,
+    playlist,
+    soundscape,
+    screenshots,
+)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 
 from PySide6.QtWidgets import QApplication
 
+from app.pages import review_tab, therapist_tab, voice_recorder_for
 from app.runtime import RoomRuntime, resume_session, start_session
 from roomctl.config import Config
 from roomctl.roles import Role
@@ -16,6 +18,7 @@ from roomctl.timeline.location import data_dir
 from roomctl.timeline.store import TimelineStore
 from roomctl.users import UserBook, users_path
 from ui.main_window import Auth, MainWindow, Resumable
+from ui.services import PreviewControl
 
 #: The demo's users and PINs, shown on its lock screen. Only their scrypt hashes are stored.
 DEMO_USERS = (
@@ -67,8 +70,11 @@ def build_window(
     minutes: int | None,
     demo: bool,
     runtimes: list[RoomRuntime],
+    closers: list[Callable[[], None]] | None = None,
 ) -> MainWindow:
-    """The window with its session factories; every runtime it starts lands in ``runtimes``."""
+    """The window with its session factories; every runtime it starts lands in ``runtimes``,
+    and what must be closed with the window (the headphone preview) in ``closers``."""
+    closers = closers if closers is not None else []
 
     def new_session(patient: str, course: int, planned: int) -> Room:
         runtime = start_session(
@@ -89,6 +95,12 @@ def build_window(
         runtimes.append(runtime)
         return runtime.room
 
+    tabs = {
+        "Therapist": therapist_tab(
+            config, preview=_preview(config, closers), voice_for=voice_recorder_for(config)
+        ),
+        "Review": review_tab(store),
+    }
     return MainWindow(
         room_name=config.room.name,
         new_session=new_session,
@@ -98,7 +110,23 @@ def build_window(
         course=config.demo.course,
         minutes=minutes or config.plan.infusion_minutes,
         auth=window_auth(config, demo),
+        tabs=tabs,
     )
+
+
+def _preview(config: Config, closers: list[Callable[[], None]]) -> PreviewControl | None:
+    """The therapist's headphones (``[soundscape] preview_device``), or None without audio."""
+    if config.soundscape.backend == "null":
+        return None
+    from devices.audio.soundscape_stream import SoundscapePreview
+
+    device = config.soundscape.preview_device
+    preview = SoundscapePreview(
+        int(device) if device.isdigit() else (device or None),
+        samplerate=config.soundscape.samplerate,
+    )
+    closers.append(preview.close)
+    return preview
 
 
 def run_window(
@@ -112,12 +140,23 @@ def run_window(
 ) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     runtimes: list[RoomRuntime] = []
-    window = build_window(config, store, speed=speed, minutes=minutes, demo=demo, runtimes=runtimes)
+    closers: list[Callable[[], None]] = []
+    window = build_window(
+        config,
+        store,
+        speed=speed,
+        minutes=minutes,
+        demo=demo,
+        runtimes=runtimes,
+        closers=closers,
+    )
     if resume_id is not None:
         window.open_resumed(resume_id)
     window.show()
     try:
         return app.exec()
     finally:
+        for close in closers:
+            close()
         for runtime in runtimes:
             runtime.close()

@@ -74,6 +74,8 @@ class Room(RoomVitals, RoomRecovery, RoomSound):
         self._seq = self.state.last_seq
         self._cues = CueRunner(scheduler)
         self._listeners: list[EventListener] = []
+        #: The events a resumed session was rebuilt from (empty for a new session).
+        self.resumed_from: list[Event] = []
         self._commit_listeners: list[Callable[[list[Event]], None]] = []
         self._host = socket.gethostname()
         self._pid = os.getpid()
@@ -146,6 +148,7 @@ class Room(RoomVitals, RoomRecovery, RoomSound):
         if not state.live:
             raise TransitionError(f"session {session_id} already ended ({state.phase})")
         room = cls(session_id=session_id, state=state, **parts)
+        room.resumed_from = list(events)  # what the screens replay to catch up
         room._sink.heartbeat(session_id, room.clock.now(), room.clock.wall(), room._host, room._pid)
         room._record(
             Kind.SYSTEM,

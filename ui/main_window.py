@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QStackedWidget,
     QTabWidget,
@@ -171,6 +172,16 @@ class StartPage(QWidget):
         self._on_new(pseudonym, self.course.value(), self.minutes.value())
 
 
+def _scrolled(page: QWidget) -> QScrollArea:
+    """A page in a scroll area: a tall page scrolls instead of growing the window past the
+    room PC's screen."""
+    scroll = QScrollArea()
+    scroll.setWidget(page)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    return scroll
+
+
 class MainWindow(QMainWindow):
     """Lock screen → start page → the room, in tabs for the unlocked role.
 
@@ -201,6 +212,7 @@ class MainWindow(QMainWindow):
         self._confirm = confirm
         self._tab_specs = tabs or {}
         self._pages: dict[str, QWidget] = {}
+        self._scrolls: dict[str, QScrollArea] = {}
         self.console: NurseConsole | None = None
         self.room: Room | None = None
         self.user: User | None = None if auth is not None else User("nurse", Role.NURSE)
@@ -295,14 +307,15 @@ class MainWindow(QMainWindow):
             self._pages = {
                 title: factory(self.room) for title, (_, factory) in self._tab_specs.items()
             }
+            self._scrolls = {title: _scrolled(page) for title, page in self._pages.items()}
         for title, (action, _) in self._tab_specs.items():
-            page = self._pages[title]
-            page.setParent(None)
+            page, scroll = self._pages[title], self._scrolls[title]
+            scroll.setParent(None)
             if allowed(role, action):
                 set_role = getattr(page, "set_role", None)
                 if set_role is not None:
                     set_role(role)
-                tabs.addTab(page, title)
+                tabs.addTab(scroll, title)
         self.tabs = tabs
         self.stack.addWidget(tabs)
 

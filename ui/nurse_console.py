@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -109,6 +110,7 @@ class NurseConsole(QWidget):
         self._confirm = confirm or ask(self)
         self.committed_phase = room.state.phase
         self._build()
+        history = history if history is not None else room.resumed_from
         if history:
             self.cards.replay(history)
             self.recovery.replay(history)
@@ -130,8 +132,8 @@ class NurseConsole(QWidget):
 
     def _build(self) -> None:
         outer = QVBoxLayout(self)
-        outer.setContentsMargins(20, 12, 20, 12)
-        outer.setSpacing(10)
+        outer.setContentsMargins(16, 6, 16, 6)
+        outer.setSpacing(6)
 
         header = QHBoxLayout()
         self.phase_label = QLabel()
@@ -170,17 +172,23 @@ class NurseConsole(QWidget):
         live_box.addWidget(self.pleth, 1)
         live_box.addWidget(self.trends, 3)
         self.recovery = RecoveryPanel(self.room, self.role, confirm=self._confirm)
+        recovery_scroll = QScrollArea()  # the full form is taller than a 1000 px screen
+        recovery_scroll.setWidget(self.recovery)
+        recovery_scroll.setWidgetResizable(True)
+        recovery_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self._recovery_page = recovery_scroll
         self.middle.addWidget(live)
-        self.middle.addWidget(self.recovery)
+        self.middle.addWidget(recovery_scroll)
         self._live_page = live
         left.addWidget(self.middle, 1)
         body.addLayout(left, 3)
 
         right = QVBoxLayout()
-        right.setSpacing(10)
-        self.cards = StatusCards(self.room, vertical=True)
+        right.setSpacing(6)
+        self.cards = StatusCards(self.room, vertical=False)
         self.cards.reminders.check_due.connect(lambda _text: self.open_check())
-        right.addWidget(self.cards, 3)
+        self.cards.setMaximumHeight(150)
+        left.addWidget(self.cards)
         self.checklist_card = QFrame()
         self.checklist_card.setObjectName("card")
         checks = QVBoxLayout(self.checklist_card)
@@ -190,18 +198,18 @@ class NurseConsole(QWidget):
         self.checklist: dict[str, QCheckBox] = {}
         for key, text in CHECKLIST:
             box = QCheckBox(text)
-            box.setMinimumHeight(36)
+            box.setMinimumHeight(30)
             box.toggled.connect(lambda _on: self.refresh())
             self.checklist[key] = box
             checks.addWidget(box)
-        right.addWidget(self.checklist_card)
+        left.insertWidget(1, self.checklist_card)  # above the trends, before the infusion
 
         self.devices_label = QLabel()
         self.devices_label.setObjectName("subtle")
         self.devices_label.setWordWrap(True)
         right.addWidget(self.devices_label)
         grid = QGridLayout()
-        grid.setSpacing(10)
+        grid.setSpacing(6)
         self.start_button = self._button("Start session", self.start, "primary")
         self.pause_button = self._button("Pause", self.toggle_pause)
         self.extend5_button = self._button("Extend +5", lambda: self.extend(5))
@@ -210,7 +218,8 @@ class NurseConsole(QWidget):
         self.check_button = self._button("Recovery check", self.open_check)
         self.discharge_button = self._button("Discharge", self.discharge)
         self.emergency_button = self._button("Emergency", self.toggle_emergency, "danger")
-        self.exam_button = self._button("Exam light (hold)", lambda: None)
+        self.exam_button = self._button("Exam light", lambda: None)
+        self.exam_button.setToolTip("Full light while held")
         self.exam_button.pressed.connect(lambda: self._do(lambda: self.room.exam_light(True)))
         self.exam_button.released.connect(lambda: self._do(lambda: self.room.exam_light(False)))
         grid.addWidget(self.start_button, 0, 0, 1, 2)
@@ -227,9 +236,11 @@ class NurseConsole(QWidget):
         self.problem_label.setObjectName("problem")
         self.problem_label.setWordWrap(True)
         right.addWidget(self.problem_label)
-        self.log = QListWidget()
-        self.log.setMaximumHeight(120)
-        right.addWidget(self.log)
+        right.addWidget(self.cards.reminders)  # what is due, beside the buttons that do it
+        right.addStretch(1)
+        self.log = QListWidget()  # the recent events, for the tests and a glance; review has all
+        self.log.setMaximumHeight(90)
+        self.log.hide()
         body.addLayout(right, 1)
         outer.addLayout(body, 1)
 
@@ -306,7 +317,7 @@ class NurseConsole(QWidget):
     def open_check(self) -> None:
         """The recovery form is the middle of the console during recovery: bring it up."""
         if self.room.state.phase == Phase.RECOVERING:
-            self.middle.setCurrentWidget(self.recovery)
+            self.middle.setCurrentWidget(self._recovery_page)
 
     def submit_check(self, items: dict[str, int], moaas: int) -> None:
         self._do(lambda: self.room.recovery_check(aldrete=items, moaas=moaas))
@@ -385,7 +396,7 @@ class NurseConsole(QWidget):
         )
         self.checklist_card.setVisible(phase in (Phase.READY, Phase.PREPARING))
         recovering = phase in (Phase.RECOVERING, Phase.DISCHARGED)
-        wanted = self.recovery if recovering else self._live_page
+        wanted = self._recovery_page if recovering else self._live_page
         if self.middle.currentWidget() is not wanted:
             self.middle.setCurrentWidget(wanted)
         self.pause_button.setText("Resume" if phase == Phase.PAUSED else "Pause")
