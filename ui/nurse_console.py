@@ -191,17 +191,17 @@ class NurseConsole(QWidget):
         left.addWidget(self.cards)
         self.checklist_card = QFrame()
         self.checklist_card.setObjectName("card")
-        checks = QVBoxLayout(self.checklist_card)
+        checks = QGridLayout(self.checklist_card)
         title = QLabel("Before the infusion")
         title.setObjectName("subtle")
-        checks.addWidget(title)
+        checks.addWidget(title, 0, 0, 1, 3)
         self.checklist: dict[str, QCheckBox] = {}
-        for key, text in CHECKLIST:
+        for i, (key, text) in enumerate(CHECKLIST):
             box = QCheckBox(text)
             box.setMinimumHeight(30)
             box.toggled.connect(lambda _on: self.refresh())
             self.checklist[key] = box
-            checks.addWidget(box)
+            checks.addWidget(box, 1 + i // 3, i % 3)
         left.insertWidget(1, self.checklist_card)  # above the trends, before the infusion
 
         self.devices_label = QLabel()
@@ -382,7 +382,8 @@ class NurseConsole(QWidget):
                 f"{len(state.recovery_checks)} checks{ready}"
             )
         elif phase == Phase.PREPARING:
-            self.timer_label.setText(mmss(t - (state.preparing_started_t or t)))
+            started = state.preparing_started_t
+            self.timer_label.setText(mmss(t - (started if started is not None else t)))
             self.timer_sub.setText(f"preparing · planned infusion {state.planned_minutes:g} min")
         else:
             self.timer_label.setText("--:--")
@@ -397,6 +398,7 @@ class NurseConsole(QWidget):
         self.checklist_card.setVisible(phase in (Phase.READY, Phase.PREPARING))
         recovering = phase in (Phase.RECOVERING, Phase.DISCHARGED)
         wanted = self._recovery_page if recovering else self._live_page
+        self.cards.setVisible(not recovering)  # the recovery form needs the height
         if self.middle.currentWidget() is not wanted:
             self.middle.setCurrentWidget(wanted)
         self.pause_button.setText("Resume" if phase == Phase.PAUSED else "Pause")

@@ -11,6 +11,7 @@ discharge-ready) is shown from the Room's state and events, never recomputed her
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -75,7 +76,7 @@ CHECKLIST = (
 )
 #: A chosen level must be unmistakable in a dim room; a disabled one still readable.
 CHOICE_CSS = f"""
-QPushButton {{ min-width: 0px; min-height: 48px; padding: 2px 8px; font-size: 15px; }}
+QPushButton {{ min-width: 0px; min-height: 48px; padding: 2px 6px; font-size: 13px; }}
 QPushButton:checked {{
     background: #4a3a1e; border: 2px solid {ACCENT}; color: #f0dcb8;
 }}
@@ -159,7 +160,10 @@ class Choice(QWidget):
         self.buttons: dict[Any, QPushButton] = {}
         columns = columns or len(levels)
         for i, (value, text) in enumerate(levels):
-            button = QPushButton(text)
+            # Level texts are long ("Responds readily to name spoken in normal tone"): wrapped
+            # onto lines so a gloved nurse reads the whole level, not its middle.
+            button = QPushButton(textwrap.fill(text.replace(" · ", " "), width=14))
+            button.setToolTip(text)
             button.setCheckable(True)
             button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             self.group.addButton(button, i)
