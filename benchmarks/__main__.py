@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks import (
+    bench_cold_start,
     bench_cues,
     bench_exports,
     bench_feeds,
@@ -70,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     bench_exports.main([])
     print("== review: list 10,000 sessions, open a 3-hour one", flush=True)
     bench_review.main([])
+    print("== cold start to the window", flush=True)
+    bench_cold_start.main([])
     print("== the room's window: tile latency, GUI stalls", flush=True)
     bench_ui_tiles.main([])
     print("== parsers", flush=True)

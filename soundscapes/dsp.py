@@ -12,9 +12,26 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
-from scipy.signal import lfilter
+
+_LFILTER: Any = None
+
+
+def lfilter(b: Any, a: Any, x: Any, axis: int = -1, zi: Any = None) -> Any:
+    """``scipy.signal.lfilter``, imported on first use: importing ``scipy.signal`` takes about
+    1.7 s (it pulls in ``scipy.stats``), which would otherwise delay the window's cold start
+    for a soundscape nobody has played yet."""
+    global _LFILTER
+    if _LFILTER is None:
+        from scipy.signal import lfilter as scipy_lfilter
+
+        _LFILTER = scipy_lfilter
+    if zi is None:
+        return _LFILTER(b, a, x, axis=axis)
+    return _LFILTER(b, a, x, axis=axis, zi=zi)
+
 
 #: The output never exceeds this (-1.05 dBFS): 16-bit rounding then still stays under -1 dBFS.
 CEILING = 10 ** (-1.05 / 20)

@@ -181,22 +181,26 @@ def load_bundle(
 ) -> SessionBundle:
     """Read one session from ``store``; :class:`~roomctl.timeline.errors.UnknownSession` if absent.
 
-    The store has no list of a session's channels, so every channel in
-    :mod:`roomctl.export.channels` is asked for; those without data are left out.
+    Samples come in one query straight into numpy columns (the store's ``sample_arrays``), and
+    each wave channel likewise: building a Python object per reading was half of every export.
+    Only the channels of :mod:`roomctl.export.channels` are exported.
     """
     report = progress or _no_progress
     info = store.session(session_id)
     events = store.events(session_id)
-    steps = len(SAMPLE_CHANNELS) + len(WAVE_CHANNELS)
-    done = itertools.count(1)
-    samples: dict[str, Series] = {}
-    for channel in SAMPLE_CHANNELS:
-        samples[channel.channel] = Series.of(
-            channel.channel, store.samples(session_id, channel.channel)
-        )
-        report(next(done) / steps)
+    report(0.2)
+    wanted = [channel.channel for channel in SAMPLE_CHANNELS]
+    samples = {
+        name: Series(name, columns.t, columns.value)
+        for name, columns in store.sample_arrays(session_id, wanted).items()
+    }
+    report(0.6)
     waves: dict[str, Wave] = {}
-    for channel in WAVE_CHANNELS:
-        waves[channel.channel] = Wave.of(channel.channel, store.waves(session_id, channel.channel))
-        report(next(done) / steps)
+    for i, channel in enumerate(WAVE_CHANNELS, start=1):
+        chunks = store.wave_arrays(session_id, channel.channel)
+        starts = np.concatenate(([0], np.cumsum(chunks.counts))).astype(np.int64)
+        waves[channel.channel] = Wave(
+            channel.channel, chunks.t0, chunks.rate_hz, starts, chunks.values
+        )
+        report(0.6 + 0.4 * i / len(WAVE_CHANNELS))
     return SessionBundle.of(info, events, samples, waves)
