@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from devices.null import NullLights, NullMusicPlayer
 from roomctl.config import Config
 from roomctl.interfaces import Lights, MusicPlayer, Report, SoundscapeOutput
-from soundscapes.null import NullSoundscapeOutput
+from roomctl.null_devices import NullLights, NullMusicPlayer, NullSoundscapeOutput
 
 ReportFor = Callable[[str], Report]
 

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from devices.null import NullLights, NullMusicPlayer
 from devices.sim.physiology import Physiology, ketamine_pump
 from roomctl.clock import FakeClock
 from roomctl.config import Config, load_config
 from roomctl.cues import SteppedScheduler
+from roomctl.null_devices import NullLights, NullMusicPlayer, NullSoundscapeOutput
 from roomctl.roles import Role
 from roomctl.room import Room
 from roomctl.session import Phase
@@ -28,7 +28,6 @@ from roomctl.timeline.events import Event, Kind, Sample, WaveChunk
 from roomctl.timeline.generate import generate_session
 from roomctl.timeline.store import TimelineStore
 from roomctl.users import User
-from soundscapes.null import NullSoundscapeOutput
 from ui.main_window import Tab
 
 SIZE = (1600, 1000)

@@ -8,14 +8,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from devices.null import NullLights, NullMusicPlayer
 from roomctl.clock import FakeClock
 from roomctl.config import Config, load_config
 from roomctl.cues import SteppedScheduler
+from roomctl.null_devices import LateReport, NullLights, NullMusicPlayer, NullSoundscapeOutput
 from roomctl.room import Room
 from roomctl.session import Phase
 from roomctl.timeline.events import Event, Kind, Sample, WaveChunk
-from soundscapes.null import NullSoundscapeOutput
 
 
 @dataclass
@@ -52,27 +51,6 @@ class ListSink:
         return [(e.data["to"], e.t) for e in self.of_kind(Kind.PHASE)]
 
 
-class _LateReport:
-    """Adapters are built before the Room; this routes their reports once it exists."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.room: Room | None = None
-        self._waiting: list[tuple[Kind, dict[str, Any]]] = []
-
-    def __call__(self, kind: Kind, data: dict[str, Any]) -> None:
-        if self.room is None:
-            self._waiting.append((kind, data))
-        else:
-            self.room.report(self.source, kind, data)
-
-    def bind(self, room: Room) -> None:
-        self.room = room
-        for kind, data in self._waiting:
-            room.report(self.source, kind, data)
-        self._waiting.clear()
-
-
 @dataclass
 class Kit:
     room: Room
@@ -98,8 +76,8 @@ def default_config(user_file: Path | None = None) -> Config:
 
 def room_parts(
     config: Config, clock: FakeClock, scheduler: SteppedScheduler, sink: ListSink
-) -> tuple[dict[str, Any], list[_LateReport]]:
-    reports = [_LateReport("lights"), _LateReport("music"), _LateReport("soundscape")]
+) -> tuple[dict[str, Any], list[LateReport]]:
+    reports = [LateReport("lights"), LateReport("music"), LateReport("soundscape")]
     lights_report, music_report, soundscape_report = reports
     parts: dict[str, Any] = {
         "config": config,

@@ -13,15 +13,14 @@ import pytest
 
 from devices.lights.hue import HueLights
 from devices.lights.limits import Backoff
-from devices.null import NullMusicPlayer
 from devices.sim.hue_bridge import HueBridgeSim
 from roomctl.clock import FakeClock
 from roomctl.config import load_config
 from roomctl.cues import SteppedScheduler
+from roomctl.null_devices import NullMusicPlayer, NullSoundscapeOutput
 from roomctl.room import Room
 from roomctl.session import Phase
 from roomctl.timeline.events import Event, Kind
-from soundscapes.null import NullSoundscapeOutput
 from tests.roomkit import ListSink
 
 pytestmark = pytest.mark.system

@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 
 from roomctl.clock import FakeClock
-from roomctl.config import Config, PlaylistConfig, SceneConfig, load_config
+from roomctl.config import Config, load_config
 from roomctl.cues import SteppedScheduler
-from roomctl.interfaces import Report
+from roomctl.null_devices import LateReport, NullLights, NullMusicPlayer, NullSoundscapeOutput
 from roomctl.room import Room
 from roomctl.session import TransitionError
 from roomctl.timeline.events import Event, Kind, Sample, WaveChunk
@@ -49,119 +49,6 @@ DOSE_MG_PER_KG = 0.5
 CONCENTRATION_MG_ML = 1.0
 PASSING = {"activity": 2, "respiration": 2, "circulation": 2, "consciousness": 2, "spo2": 2}
 NOT_YET = {"activity": 1, "respiration": 2, "circulation": 2, "consciousness": 1, "spo2": 2}
-
-
-# ------------------------------------------------------------------------------ device twins
-class _Lights:
-    def __init__(self, report: Report) -> None:
-        self._report = report
-
-    def apply(self, name: str, scene: SceneConfig) -> None:
-        self._report(
-            Kind.LIGHTS,
-            {
-                "action": "apply",
-                "scene": name,
-                "on": scene.on,
-                "brightness": scene.brightness,
-                "kelvin": scene.kelvin,
-                "transition_s": scene.transition_s,
-                "backend": "null",
-                "outcome": "ok",
-            },
-        )
-
-    def close(self) -> None:
-        """Nothing to release."""
-
-
-class _Music:
-    def __init__(self, report: Report) -> None:
-        self._report = report
-        self._playing: str | None = None
-
-    def _tell(self, action: str, **data: object) -> None:
-        self._report(Kind.MUSIC, {"action": action, "backend": "null", **data})
-
-    def play(
-        self,
-        name: str,
-        playlist: PlaylistConfig,
-        planned_s: float | None,
-        position_s: float = 0.0,
-    ) -> None:
-        self._playing = name
-        self._tell(
-            "play", playlist=name, path=playlist.path, planned_s=planned_s, position_s=position_s
-        )
-
-    def refit(self, planned_s: float) -> None:
-        self._tell("refit", playlist=self._playing, planned_s=planned_s)
-
-    def pause(self) -> None:
-        self._tell("pause", playlist=self._playing)
-
-    def resume(self) -> None:
-        self._tell("resume", playlist=self._playing)
-
-    def fade_to(self, volume: float, seconds: float) -> None:
-        self._tell("fade", volume=volume, seconds=seconds)
-
-    def stop(self) -> None:
-        self._tell("stop", playlist=self._playing)
-
-    def close(self) -> None:
-        """Nothing to release."""
-
-
-class _Soundscape:
-    def __init__(self, report: Report) -> None:
-        self._report = report
-        self._preset: str | None = None
-
-    def _tell(self, action: str, **data: object) -> None:
-        self._report(Kind.SOUNDSCAPE, {"action": action, "backend": "null", **data})
-
-    def start(self, preset: str, level: float) -> None:
-        self._preset = preset
-        self._tell("start", preset=preset, level=level)
-
-    def crossfade_to(self, preset: str, level: float, seconds: float) -> None:
-        self._preset = preset
-        self._tell("crossfade", preset=preset, level=level, seconds=seconds)
-
-    def fade_to(self, level: float, seconds: float) -> None:
-        self._tell("fade", preset=self._preset, level=level, seconds=seconds)
-
-    def set_params(self, **params: float) -> None:
-        self._tell("shape", preset=self._preset, **params)
-
-    def stop(self) -> None:
-        self._tell("stop", preset=self._preset)
-
-    def close(self) -> None:
-        """Nothing to release."""
-
-
-class _Late:
-    """Adapters exist before the Room; their reports wait for it."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.room: Room | None = None
-        self.waiting: list[tuple[Kind, dict[str, Any]]] = []
-
-    def __call__(self, kind: Kind, data: dict[str, Any]) -> None:
-        if self.room is None:
-            self.waiting.append((kind, data))
-        else:
-            self.room.report(self.source, kind, data)
-
-    def bind(self, room: Room) -> None:
-        self.room = room
-        for kind, data in self.waiting:
-            room.report(self.source, kind, data)
-        self.waiting.clear()
 
 
 # -------------------------------------------------------------------------------------- sink
@@ -366,7 +253,7 @@ def simulate_session(
     clock = FakeClock(wall0=started_at or datetime(2026, 3, 2, 8, 30, tzinfo=UTC))
     scheduler = SteppedScheduler(clock)
     sink = GeneratedSession()
-    reports = [_Late("lights"), _Late("music"), _Late("soundscape")]
+    reports = [LateReport("lights"), LateReport("music"), LateReport("soundscape")]
     room = Room.open_session(
         patient=patient,
         course=course,
@@ -376,9 +263,9 @@ def simulate_session(
         clock=clock,
         sink=sink,
         scheduler=scheduler,
-        lights=_Lights(reports[0]),
-        music=_Music(reports[1]),
-        soundscape=_Soundscape(reports[2]),
+        lights=NullLights(reports[0]),
+        music=NullMusicPlayer(reports[1]),
+        soundscape=NullSoundscapeOutput(reports[2]),
     )
     for report in reports:
         report.bind(room)
