@@ -97,12 +97,20 @@ def therapist_tab(config: Config, *, preview: PreviewControl | None, voice_for) 
 
 def review_tab(store: TimelineStore, *, play_voice: Callable[[str], None] | None = None) -> Tab:
     """Review of every session in the store (every room's, on a shared PostgreSQL)."""
-    from ui.review.review_page import review_tab as review_page
 
-    factory = review_page(
-        store, play_voice=play_voice, export_folder=data_dir(os.environ) / "exports"
-    )
-    return (Action.REVIEW, factory)
+    def build(room: Room | None) -> QWidget:
+        # Imported when the tab is first built (after unlocking), not at cold start: the
+        # review screens bring pyqtgraph and the exporters.
+        from ui.review.review_page import ReviewPage
+
+        return ReviewPage(
+            store,
+            room=room,
+            play_voice=play_voice,
+            export_folder=data_dir(os.environ) / "exports",
+        )
+
+    return (Action.REVIEW, build)
 
 
 def voice_recorder_for(config: Config) -> Callable[[Room], Any] | None:

@@ -37,7 +37,6 @@ from roomctl.timeline.events import Event, Kind
 from ui.alarm_banner import AlarmBanner
 from ui.recovery_panel import RecoveryPanel
 from ui.status_panels import StatusCards
-from ui.trends import PlethView, TrendsView
 from ui.vital_tiles import VitalTiles
 
 Confirm = Callable[[str, str], bool]
@@ -166,6 +165,10 @@ class NurseConsole(QWidget):
         live_box = QVBoxLayout(live)
         live_box.setContentsMargins(0, 0, 0, 0)
         live_box.setSpacing(8)
+        # pyqtgraph (0.3 s to import) loads with the first console, not at the window's cold
+        # start: the lock screen and start page come up without it.
+        from ui.trends import PlethView, TrendsView
+
         self.pleth = PlethView(self.room)
         self.pleth.setMinimumHeight(120)
         self.trends = TrendsView(self.room)
