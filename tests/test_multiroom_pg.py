@@ -108,3 +108,56 @@ def test_a_10_s_server_outage_mid_session_loses_nothing(own_pg_server, tmp_path:
         usual = gaps[len(gaps) // 2]
         assert gaps[-1] < 2.5 * usual, f"a hole of {gaps[-1]:.0f} s in the HR samples"
     assert "store" in (out + err).lower()  # the room said the store was away
+
+
+ROOM_GRANTS = """
+GRANT USAGE ON SCHEMA public TO {role};
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role};
+GRANT INSERT ON sessions, events, samples, waves TO {role};
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role};
+GRANT UPDATE (phase, ended_at, last_t, last_wall, owner_host, owner_pid, heartbeat_at)
+    ON sessions TO {role};
+"""
+
+
+def test_a_room_runs_with_only_the_grants_docs_give_it(
+    fresh_pg_database: str, tmp_path: Path
+) -> None:
+    """docs/CLINIC-SERVER.md's least-privilege role is enough for a whole session, and not
+    enough to change history."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ProgrammingError
+
+    documented = (REPO / "docs" / "CLINIC-SERVER.md").read_text(encoding="utf-8")
+    for grant in ROOM_GRANTS.format(role="room1").split(";"):
+        words = " ".join(grant.split())
+        assert not words or words in " ".join(documented.split()), words
+    with TimelineStore(fresh_pg_database):
+        pass  # the owner opens the store once: the tables exist
+    role = f"room_{os.getpid()}"
+    owner = create_engine(fresh_pg_database, isolation_level="AUTOCOMMIT")
+    with owner.connect() as conn:
+        conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+        conn.execute(text(ROOM_GRANTS.format(role=f'"{role}"')))
+    room_url = make_url(fresh_pg_database).set(username=role, password=None)
+    url = room_url.render_as_string(hide_password=False)
+    try:
+        proc = _start_room(tmp_path, url, "Room 7", 600)
+        _, err = proc.communicate(timeout=240)
+        assert proc.returncode == 0, err[-2000:]
+        with TimelineStore(url) as store:
+            (info,) = store.sessions()
+            _check_whole(store, info.id)
+        room = create_engine(url)
+        with room.connect() as conn, pytest.raises(ProgrammingError, match="permission denied"):
+            conn.execute(text("DELETE FROM samples"))
+        with room.connect() as conn, pytest.raises(ProgrammingError, match="must be owner"):
+            conn.execute(text("ALTER TABLE events ADD COLUMN x int"))
+        room.dispose()
+    finally:
+        with owner.connect() as conn:
+            conn.execute(text(f'DROP OWNED BY "{role}"'))
+            conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        owner.dispose()
