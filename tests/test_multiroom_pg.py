@@ -46,7 +46,8 @@ def _room_env(tmp_path: Path, url: str, room: str) -> dict[str, str]:
 
 
 def _start_room(tmp_path: Path, url: str, room: str, speed: int) -> subprocess.Popen[str]:
-    return subprocess.Popen(
+    """A room process; the ``_kill_rooms`` fixture ends any still running after the test."""
+    proc = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "demo", "--headless", "--speed", str(speed)],
         cwd=REPO,
         env=_room_env(tmp_path, url, room),
@@ -54,6 +55,22 @@ def _start_room(tmp_path: Path, url: str, room: str, speed: int) -> subprocess.P
         stderr=subprocess.PIPE,
         text=True,
     )
+    _RUNNING.append(proc)
+    return proc
+
+
+_RUNNING: list[subprocess.Popen[str]] = []
+
+
+@pytest.fixture(autouse=True)
+def _kill_rooms():
+    """A failed or timed-out test must not leave room processes writing to a server."""
+    yield
+    while _RUNNING:
+        proc = _RUNNING.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
 
 
 def _check_whole(store: TimelineStore, session_id: str) -> None:
