@@ -22,9 +22,16 @@ pytestmark = pytest.mark.system
 
 
 def run_demo(tmp_path: Path, monitor: str, speed: int) -> str:
-    """A headless demo whose [feeds.monitor] table is ``monitor``; returns the store URL."""
+    """A headless demo whose [feeds.monitor] table is ``monitor``; returns the store URL.
+
+    Its sound runs on the null twins: these stories are about the feeds and their alarms, and
+    must not depend on whether this machine can start a (simulated) sound card.
+    """
     user = tmp_path / "room.toml"
-    user.write_text(f"[feeds.monitor]\n{monitor}", encoding="utf-8")
+    user.write_text(
+        f'[music]\nbackend = "null"\n[soundscape]\nbackend = "null"\n[feeds.monitor]\n{monitor}',
+        encoding="utf-8",
+    )
     url = f"sqlite:///{tmp_path / 'timeline.db'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROOMCTL_")}
     env.update(ROOMCTL_DB=url, ROOMCTL_CONFIG=str(user), ROOMCTL_DATA_DIR=str(tmp_path))

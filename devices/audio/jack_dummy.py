@@ -62,7 +62,7 @@ class DummyCard:
 
 @contextmanager
 def jack_dummy_card(
-    *, samplerate: int = 48000, period: int = 512, name: str | None = None, wait_s: int = 10
+    *, samplerate: int = 48000, period: int = 512, name: str | None = None, wait_s: int = 15
 ) -> Iterator[DummyCard]:
     """Run a dummy JACK server that PortAudio sees as its default output.
 
@@ -81,11 +81,17 @@ def jack_dummy_card(
     with tempfile.TemporaryDirectory(prefix="roomctl-jackd-") as folder:
         log_path = Path(folder) / "jackd.log"
         server, realtime = None, False
-        for mode in ("-R", "--no-realtime"):
-            server = _start([jackd, mode, "-n", name, *backend], jack_wait, name, wait_s, log_path)
-            if server is not None:
-                log = log_path.read_text(errors="replace").casefold()
-                realtime = mode == "-R" and "cannot use real-time" not in log
+        for attempt in range(2):
+            for mode in ("-R", "--no-realtime"):
+                command = [jackd, mode, "-n", name, *backend]
+                server = _start(command, jack_wait, name, wait_s, log_path)
+                if server is not None:
+                    log = log_path.read_text(errors="replace").casefold()
+                    realtime = mode == "-R" and "cannot use real-time" not in log
+                    break
+            # Cleared only after a failed start: a process that has used libjack keeps the
+            # registry it saw, and clearing it under a healthy start would blind PortAudio.
+            if server is not None or attempt or not _clear_stale_shm():
                 break
         if server is None:
             tail = log_path.read_text(errors="replace").strip().splitlines()[-3:]
@@ -108,6 +114,26 @@ def jack_dummy_card(
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
+
+
+def _clear_stale_shm() -> bool:
+    """Remove JACK's shared-memory files when no jackd runs at all; True if any were removed.
+
+    A server that died without its clean-up (killed hard) leaves its segments and a slot in
+    ``/dev/shm/jack-shm-registry``; JACK has few slots, and once they are taken no new server
+    starts (it prints its banner and never answers). With no jackd alive nothing in there is in
+    use, so clearing it is safe; with one alive we leave everything alone.
+    """
+    alive = subprocess.run(["pgrep", "-x", "jackd"], capture_output=True, check=False)
+    if alive.returncode == 0:
+        return False
+    stale = list(Path("/dev/shm").glob("jack*"))
+    for path in stale:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return bool(stale)
 
 
 def _start(
