@@ -5,6 +5,7 @@ named by config and the Room, and wires them together. The only module that know
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from app.errors import UserError
 from app.feeds import Feeds, build_feeds
 from app.music_library import resolve_playlists
 from app.scheduler import ApsScheduler
+from roomctl.alarm_sound import ToneSchedule
 from roomctl.clock import SessionClock
 from roomctl.config import Config
 from roomctl.demo_nurse import DemoNurse
@@ -110,6 +112,26 @@ class _Wiring:
         self.reporters.append(reporter)
         return reporter
 
+    def _alarm_tones(self, room: Room) -> Callable[[], None] | None:
+        """The staff's alarm tone, ticked each second, when ``[alarms] tones_device`` is set."""
+        device = self.config.alarms.tones_device
+        if not device:
+            return None
+        from devices.audio.alarm_tones import AlarmTones
+
+        reporter = self._reporter("alarm_tones")
+        reporter.room = room
+        tones = AlarmTones(int(device) if device.isdigit() else device, reporter)
+        schedule = ToneSchedule()
+
+        def tick() -> None:
+            priority = room.monitoring.alarms.audio_priority(room.clock.now())
+            level = schedule.due(priority, time.monotonic())
+            if level is not None:
+                tones.sound(level)
+
+        return tick
+
     def _committed(self, events: list[Event]) -> None:
         if self.room is not None:
             self.room.committed(events)
@@ -133,6 +155,9 @@ class _Wiring:
             reporter.room = room
         scheduler.every("heartbeat", HEARTBEAT_S, room.heartbeat)
         scheduler.every("alarms", HEARTBEAT_S, room.tick_alarms)
+        tones = self._alarm_tones(room)
+        if tones is not None:
+            scheduler.every("alarm_tones", HEARTBEAT_S, tones)
         feeds = build_feeds(
             self.config,
             lambda: self.room,

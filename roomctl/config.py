@@ -112,6 +112,9 @@ class AlarmLimitConfig(_Strict):
 
 class AlarmsConfig(_Strict):
     audio_pause_minutes: float = Field(2, ge=1, le=3)
+    #: The staff's output device for alarm tones (name fragment or index); empty: no tones.
+    #: Never the room's speakers: the patient hears music, not alarms.
+    tones_device: str = ""
     limits: list[AlarmLimitConfig] = []
 
 
