@@ -97,7 +97,7 @@ def build_window(
 
     tabs = {
         "Therapist": therapist_tab(
-            config, preview=_preview(config, closers), voice_for=voice_recorder_for(config)
+            preview=_preview(config, closers), voice_for=voice_recorder_for(config)
         ),
         "Review": review_tab(store),
     }

@@ -11,7 +11,6 @@ from typing import Any
 
 from PySide6.QtWidgets import QWidget
 
-from app.music_library import resolve_playlists
 from roomctl.config import Config
 from roomctl.music_plan import Track, fit_playlist, open_ended
 from roomctl.roles import Action
@@ -24,12 +23,13 @@ from ui.main_window import Tab
 from ui.services import PreviewControl
 
 
-def plan_source(config: Config, room: Room) -> Callable[[str], list[dict[str, Any]] | None]:
+def plan_source(room: Room) -> Callable[[str], list[dict[str, Any]] | None]:
     """The fitted plan of a playlist: the player's own (from its ``plan`` event) once it has
-    started, else fitted here to the Room's current planned length from the library."""
+    started, else fitted here to the Room's current planned length from the library. The
+    Room's config already has its ``@demo`` playlists resolved (the runtime did that)."""
     played: dict[str, list[dict[str, Any]]] = {}
     tracks: dict[str, list[Track]] = {}
-    config = resolve_playlists(config)
+    config = room.config
 
     def remember(event: Event) -> None:
         if event.kind == Kind.MUSIC and event.data.get("action") == "plan":
@@ -68,7 +68,7 @@ def plan_source(config: Config, room: Room) -> Callable[[str], list[dict[str, An
     return plan_for
 
 
-def therapist_tab(config: Config, *, preview: PreviewControl | None, voice_for) -> Tab:
+def therapist_tab(*, preview: PreviewControl | None, voice_for) -> Tab:
     """The therapist panel for a room (a placeholder before a session opens)."""
     from soundscapes.engine import presets
     from ui.therapist_panel import TherapistPanel
@@ -88,7 +88,7 @@ def therapist_tab(config: Config, *, preview: PreviewControl | None, voice_for) 
             presets=names,
             preview=preview,
             voice=voice_for(room) if voice_for is not None else None,
-            plan_for=plan_source(config, room),
+            plan_for=plan_source(room),
             history=room.resumed_from,
         )
 

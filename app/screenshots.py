@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from app.music_library import resolve_playlists
 from devices.sim.physiology import Physiology, ketamine_pump
 from roomctl.clock import FakeClock
 from roomctl.config import Config, load_config
@@ -24,8 +25,8 @@ from roomctl.null_devices import NullLights, NullMusicPlayer, NullSoundscapeOutp
 from roomctl.roles import Role
 from roomctl.room import Room
 from roomctl.session import Phase
-from roomctl.timeline.events import Event, Kind, Sample, WaveChunk
-from roomctl.timeline.generate import generate_session
+from roomctl.timeline.events import Event, Kind
+from roomctl.timeline.generate import GeneratedSession, generate_session
 from roomctl.timeline.store import TimelineStore
 from roomctl.users import User
 from ui.main_window import Tab
@@ -44,34 +45,12 @@ PLETH_HZ = 75
 PREPARING_S = 5 * 60.0
 
 
-class _Sink:
-    """Keeps what the Room writes, for the screens' history."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-
-    def create_session(self, session: object, owner_host: str, owner_pid: int) -> None:
-        """Nothing to create: the session lives in memory."""
-
-    def append(self, event: Event) -> None:
-        self.events.append(event)
-
-    def append_samples(self, samples: list[Sample]) -> None:
-        """Samples are not kept: the screens read the Room's monitoring."""
-
-    def append_wave(self, chunk: WaveChunk) -> None:
-        """Waves reach the pleth view through the Room's wave listeners."""
-
-    def heartbeat(self, *args: object) -> None:
-        """No store, no heartbeat."""
-
-
 @dataclass
 class SimulatedRoom:
     room: Room
     clock: FakeClock
     scheduler: SteppedScheduler
-    sink: _Sink
+    sink: GeneratedSession
     patient: Physiology
     infusion_started_s: float | None = None
     pump_state: str = ""
@@ -121,7 +100,7 @@ class SimulatedRoom:
 def simulated_room(config: Config) -> SimulatedRoom:
     clock = FakeClock()
     scheduler = SteppedScheduler(clock)
-    sink = _Sink()
+    sink = GeneratedSession()  # keeps what the Room writes, as a generated session does
     reports: list[tuple[str, Kind, dict]] = []
 
     def report_for(source: str):
@@ -159,7 +138,7 @@ def render(out: Path, *, config: Config | None = None) -> list[Path]:
     from ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])
-    config = config or load_config(None)
+    config = resolve_playlists(config or load_config(None))  # as the runtime does
     out.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="roomctl-screens-"))
     store = course_store(folder)
@@ -272,6 +251,6 @@ def _extra_tabs(config: Config, store: TimelineStore) -> dict[str, Tab]:
     from app.pages import review_tab, therapist_tab
 
     return {
-        "Therapist": therapist_tab(config, preview=None, voice_for=None),
+        "Therapist": therapist_tab(preview=None, voice_for=None),
         "Review": review_tab(store),
     }
