@@ -1,12 +1,17 @@
 """Live soundscape: underflows and CPU while a preset plays on a paced fake card.
 
     python -m benchmarks.bench_soundscape_live [--seconds S] [--others-s S] [--presets A,B|all]
+        [--blocksize N] [--period N] [--ahead-blocks N]
 
-A JACK dummy server (48 kHz, 512-frame periods) runs the audio callback in real time, as a
-card would. ``SoundscapeStream`` plays the real ``Engine``'s warm-hush through it for S seconds
+A JACK dummy server (48 kHz) runs the audio callback in real time, as a card would, with the
+demo's simulated card's period (``jack_dummy.PERIOD``, 2048 frames) unless ``--period`` says
+otherwise. ``SoundscapeStream`` plays the real ``Engine``'s warm-hush through it for S seconds
 (default 60), then every other preset for ``--others-s`` seconds (default 10; 0 skips them),
-at level 0.5, exactly as in a session: a producer thread keeps ``ahead_blocks`` rendered
-blocks ahead, the callback only copies. Figures per preset played live:
+at level 0.5, exactly as in a session: the room's block size (``[soundscape] blocksize``'s
+default) and ring (``ahead_blocks``, derived from it) unless given; a producer thread refills
+the ring when the callback wakes it at the low-water mark, the callback only copies.
+``--blocksize 512 --period 512 --ahead-blocks 16`` is the setup before decision 0018.
+Figures per preset played live:
 
 * ``underflows``: blocks the card got silence for (ring empty) plus PortAudio's own output
   underflow flags. Target: 0 in 60 s.
@@ -14,7 +19,10 @@ blocks ahead, the callback only copies. Figures per preset played live:
 * ``cpu_percent``: the whole process's CPU time over wall time while it plays (producer,
   callback and the idle main thread), in % of one core.
 * ``lead_min_blocks``: the fewest ready blocks the card had in hand (of ``ahead_blocks``), as
-  the producer saw it before each refill: how close it came to an underflow.
+  the producer saw it before each refill: how close it came to an underflow (the producer is
+  woken at ``low_water_blocks``, so about that is normal).
+* ``producer_cpu_percent`` and ``producer_wakeups_per_s``: the producer thread alone (its
+  CPU time and voluntary context switches, from ``/proc``; None off Linux).
 * ``idle_client_underflows``: PortAudio underflows of a do-nothing client on the same card at
   the same time, in a process of its own: what the machine alone lost. ``jackd_own_xruns``:
   cycles the server's own clock thread woke late. Both 0 on a quiet machine.
@@ -37,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 import time
@@ -44,14 +53,14 @@ from typing import Any
 
 import numpy as np
 
-from devices.audio.jack_dummy import idle_client, jack_dummy_card
-from devices.audio.soundscape_stream import SoundscapeStream
+from devices.audio.jack_dummy import PERIOD, idle_client, jack_dummy_card
+from devices.audio.soundscape_stream import SoundscapeStream, default_ahead_blocks
+from roomctl.config import SoundscapeConfig
 from roomctl.timeline.events import Kind
 from soundscapes.engine import Engine, presets
 
 RATE = 48000
-BLOCK = 512
-AHEAD = 16
+BLOCK = SoundscapeConfig().blocksize  # the room's default
 LEVEL = 0.5
 
 
@@ -66,19 +75,19 @@ def _blas_threads() -> int | None:
     return max(counts) if counts else None
 
 
-def render_realtime_x(preset: str, seconds: float = 10.0) -> float:
+def render_realtime_x(preset: str, blocksize: int, seconds: float = 10.0) -> float:
     """Seconds of sound per CPU second, rendered block by block as the producer does."""
     engine = Engine(preset, samplerate=RATE, seed=0, level=LEVEL)
-    block = np.zeros((BLOCK, 2), dtype=np.float32)
-    blocks = int(seconds * RATE / BLOCK)
+    block = np.zeros((blocksize, 2), dtype=np.float32)
+    blocks = int(seconds * RATE / blocksize)
     started = time.process_time()
     for _ in range(blocks):
         engine.render(block)
     used = time.process_time() - started
-    return round(blocks * BLOCK / RATE / max(used, 1e-9), 1)
+    return round(blocks * blocksize / RATE / max(used, 1e-9), 1)
 
 
-def baseline_cpu(seconds: float) -> float:
+def baseline_cpu(seconds: float, blocksize: int) -> float:
     """CPU % of a stream on the same card whose callback only writes silence."""
     import sounddevice as sd
 
@@ -86,7 +95,7 @@ def baseline_cpu(seconds: float) -> float:
         outdata.fill(0)
 
     with sd.OutputStream(
-        samplerate=RATE, blocksize=BLOCK, channels=2, dtype="float32", callback=silence
+        samplerate=RATE, blocksize=blocksize, channels=2, dtype="float32", callback=silence
     ):
         time.sleep(0.5)
         wall0, cpu0 = time.monotonic(), time.process_time()
@@ -95,7 +104,27 @@ def baseline_cpu(seconds: float) -> float:
     return round(100 * cpu / wall, 2)
 
 
-def play_live(preset: str, seconds: float) -> dict[str, Any]:
+def _thread_usage(native_id: int | None) -> tuple[float, int] | None:
+    """(CPU seconds, voluntary context switches) of one thread of this process, from /proc:
+    a thread that sleeps and wakes switches once per wake-up. None where there is no /proc."""
+    if native_id is None:
+        return None
+    task = f"/proc/self/task/{native_id}"
+    try:
+        with open(f"{task}/stat") as stat, open(f"{task}/status") as status:
+            fields = stat.read().rsplit(")", 1)[1].split()
+            switches = next(
+                int(line.split()[1])
+                for line in status
+                if line.startswith("voluntary_ctxt_switches:")
+            )
+    except (OSError, StopIteration, IndexError, ValueError):
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks, switches  # utime + stime
+
+
+def play_live(preset: str, seconds: float, blocksize: int, ahead: int) -> dict[str, Any]:
     events: list[tuple[Kind, dict[str, Any]]] = []
     lock = threading.Lock()
 
@@ -103,28 +132,36 @@ def play_live(preset: str, seconds: float) -> dict[str, Any]:
         with lock:
             events.append((kind, data))
 
-    stream = SoundscapeStream(report, samplerate=RATE, blocksize=BLOCK, ahead_blocks=AHEAD)
+    stream = SoundscapeStream(report, samplerate=RATE, blocksize=blocksize, ahead_blocks=ahead)
     try:
         stream.start(preset, LEVEL)
         if not stream.flush(10.0) or not stream.stats.running:
             raise RuntimeError(f"the soundscape did not start: {events}")
-        with idle_client(samplerate=RATE, blocksize=BLOCK) as idle:
-            first = stream.stats
+        producer = stream._thread.native_id if stream._thread is not None else None
+        with idle_client(samplerate=RATE, blocksize=blocksize) as idle:
+            first, producer0 = stream.stats, _thread_usage(producer)
             wall0, cpu0 = time.monotonic(), time.process_time()
             time.sleep(seconds)  # nothing else runs in this process meanwhile
             wall, cpu = time.monotonic() - wall0, time.process_time() - cpu0
-            last = stream.stats
+            last, producer1 = stream.stats, _thread_usage(producer)
     finally:
         stream.close()
     callbacks = last.callbacks - first.callbacks
+    if producer0 is not None and producer1 is not None:
+        producer_cpu = round(100 * (producer1[0] - producer0[0]) / wall, 2)
+        producer_wakeups: float | None = round((producer1[1] - producer0[1]) / wall, 1)
+    else:
+        producer_cpu = producer_wakeups = None
     return {
         "seconds": round(wall, 2),
         "callbacks": callbacks,
-        "expected_callbacks": round(wall * RATE / BLOCK, 1),
+        "expected_callbacks": round(wall * RATE / blocksize, 1),
         "underflows": last.underflows - first.underflows,
         "ring_underflows": last.ring_underflows - first.ring_underflows,
         "portaudio_underflows": last.portaudio_underflows - first.portaudio_underflows,
         "cpu_percent": round(100 * cpu / wall, 2),
+        "producer_cpu_percent": producer_cpu,
+        "producer_wakeups_per_s": producer_wakeups,
         "lead_min_blocks": last.lowest_lead,
         "idle_client_underflows": idle.stop(),
         "alarms": [d for k, d in events if k == Kind.ALARM],
@@ -150,7 +187,20 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="limit BLAS (OpenBLAS) to N threads, as an app would (default: as it is)",
     )
+    parser.add_argument(
+        "--blocksize", type=int, default=BLOCK, help=f"frames per callback ({BLOCK})"
+    )
+    parser.add_argument(
+        "--period", type=int, default=PERIOD, help=f"the dummy card's period in frames ({PERIOD})"
+    )
+    parser.add_argument(
+        "--ahead-blocks",
+        type=int,
+        metavar="N",
+        help="blocks the producer keeps rendered (default: the stream's, from the block size)",
+    )
     args = parser.parse_args(argv)
+    ahead = args.ahead_blocks or default_ahead_blocks(RATE, args.blocksize)
     if args.blas_threads is not None:
         from threadpoolctl import threadpool_limits
 
@@ -166,21 +216,28 @@ def main(argv: list[str] | None = None) -> int:
         live.update({name: args.others_s for name in names if name != first})
     started = time.monotonic()
     result: dict[str, Any] = {
-        "benchmark": "live soundscape on JACK's dummy card (48 kHz, 512 frames)",
+        "benchmark": f"live soundscape on JACK's dummy card (48 kHz, {args.period}-frame periods)",
         "samplerate": RATE,
-        "blocksize": BLOCK,
-        "ahead_blocks": AHEAD,
+        "period": args.period,
+        "blocksize": args.blocksize,
+        "ahead_blocks": ahead,
+        "low_water_blocks": ahead // 2,
+        "lead_ms": round(1000 * ahead * args.blocksize / RATE, 1),
         "target": "0 underflows in 60 s",
         "blas_threads": _blas_threads(),
-        "render_realtime_x": {name: render_realtime_x(name) for name in names},
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "render_realtime_x": {name: render_realtime_x(name, args.blocksize) for name in names},
     }
-    with jack_dummy_card(samplerate=RATE, period=BLOCK) as card:
+    with jack_dummy_card(samplerate=RATE, period=args.period) as card:
         result["jackd_realtime"] = card.realtime
-        result["baseline_cpu_percent"] = baseline_cpu(min(args.seconds, 10.0))
+        result["baseline_cpu_percent"] = baseline_cpu(min(args.seconds, 10.0), args.blocksize)
         xruns = card.server_xruns()
-        result["live"] = {name: play_live(name, seconds) for name, seconds in live.items()}
+        result["live"] = {
+            name: play_live(name, seconds, args.blocksize, ahead) for name, seconds in live.items()
+        }
         result["jackd_own_xruns"] = card.server_xruns() - xruns  # the machine, not roomctl
     result["wall_seconds"] = round(time.monotonic() - started, 1)
+    result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(result, indent=2))
     return 0
 

@@ -37,17 +37,29 @@ import numpy as np
 import pytest
 
 from app.cli import main
-from devices.audio import outputs
-from devices.audio.jack_dummy import DummyCard, JackUnavailable, idle_client, jack_dummy_card
+from devices.audio import outputs, soundscape_stream
+from devices.audio.jack_dummy import (
+    PERIOD,
+    DummyCard,
+    JackUnavailable,
+    idle_client,
+    jack_dummy_card,
+)
 from devices.audio.outputs import OutputDeviceError, resolve_output_device
-from devices.audio.soundscape_stream import CONDITION, SoundscapePreview, SoundscapeStream
+from devices.audio.soundscape_stream import (
+    BLOCKSIZE,
+    CONDITION,
+    SoundscapePreview,
+    SoundscapeStream,
+    default_ahead_blocks,
+)
 from roomctl.timeline.events import Kind
 from soundscapes.engine import Engine
 
 REPO = Path(__file__).resolve().parent.parent
 REQUIRE_AUDIO_ENV = "ROOMCTL_REQUIRE_AUDIO"
 RATE = 48000
-BLOCK = 512
+BLOCK = BLOCKSIZE  # the room's (and the streams' default) block: 2048 frames
 
 
 # ------------------------------------------------------------------------- the fake card
@@ -61,10 +73,10 @@ def _missing(reason: str) -> None:
 
 @pytest.fixture(scope="module")
 def jack() -> Iterator[DummyCard]:
-    """A JACK dummy card at 48 kHz / 512 frames that PortAudio sees as its default output."""
+    """The demo's JACK dummy card (48 kHz, 2048-frame periods), PortAudio's default output."""
     with ExitStack() as stack:
         try:
-            card = stack.enter_context(jack_dummy_card(samplerate=RATE, period=BLOCK))
+            card = stack.enter_context(jack_dummy_card(samplerate=RATE, period=PERIOD))
         except JackUnavailable as exc:
             _missing(str(exc))
         yield card
@@ -175,7 +187,7 @@ def test_a_soundscape_plays_ten_seconds_in_real_time_without_an_underflow(
     jack: DummyCard,
 ) -> None:
     events = Events()
-    stream = CapturingStream(events, device=None, ahead_blocks=16, capture_blocks=200)
+    stream = CapturingStream(events, device=None, capture_blocks=50)
     try:
         stream.start("warm-hush", 0.5)
         events.wait_for(Kind.SOUNDSCAPE, action="start", outcome="ok")
@@ -193,7 +205,7 @@ def test_a_soundscape_plays_ten_seconds_in_real_time_without_an_underflow(
     finally:
         stream.close()
     callbacks = last.callbacks - first.callbacks
-    expected = wall * RATE / BLOCK  # ~937 callbacks in 10 s
+    expected = wall * RATE / BLOCK  # ~234 callbacks in 10 s
     assert abs(callbacks - expected) <= 0.1 * expected, (callbacks, expected)
     # The producer never let the card run dry...
     assert last.ring_underflows == 0
@@ -325,7 +337,7 @@ def test_soundscape_play_plays_on_the_card_and_counts_underflows(
     assert "playing warm-hush on system [JACK Audio Connection Kit] at level 0.3 for 1.5 s" in out
     summary = out.strip().splitlines()[-1]
     assert re.fullmatch(
-        r"played \d+\.\d s: \d+ blocks of 512, \d+ underflows "
+        r"played \d+\.\d s: \d+ blocks of 2048, \d+ underflows "
         r"\(0 producer late, \d+ reported by the card\)",
         summary,
     ), summary
@@ -355,7 +367,7 @@ def test_ctrl_c_fades_the_soundscape_out_and_exits_cleanly(jack: DummyCard) -> N
             player.communicate()
     assert player.returncode == 0, err
     assert out.splitlines()[0] == "stopping"
-    assert re.match(r"played \d+\.\d s: \d+ blocks of 512", out.splitlines()[1])
+    assert re.match(r"played \d+\.\d s: \d+ blocks of 2048", out.splitlines()[1])
 
 
 @pytest.mark.system
@@ -475,6 +487,53 @@ def test_a_card_that_stops_calling_back_raises_the_alarm_and_clears_it_when_it_r
     assert stream.stats.ring_underflows == 0
 
 
+def test_the_ring_holds_a_quarter_second_and_is_refilled_at_half_not_polled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The producer sleeps until the callback says the ring is half empty, then refills it
+    in one go; a command wakes it at once however long it would sleep."""
+    monkeypatch.setattr(soundscape_stream, "TICK_S", 30.0)  # only a wake-up can wake it
+
+    class QuietCard(SoundscapeStream):
+        def _open_stream(self) -> Any:
+            return _FakeStream()
+
+    events = Events()
+    stream = QuietCard(events, stall_s=60)
+    out = np.empty((BLOCK, 2), dtype=np.float32)
+    assert (stream.blocksize, stream.ahead_blocks, stream.low_water) == (2048, 6, 3)
+    assert stream.ahead_blocks * stream.blocksize / RATE <= 0.3  # a change heard within 0.3 s
+    try:
+        stream.start("warm-hush", 0.4)
+        assert stream.flush()
+        assert stream.stats.blocks_rendered == 6
+        for _ in range(2):  # 4 blocks left: above the low-water mark, nothing to do yet
+            stream._callback(out, BLOCK, None, _Status())
+        time.sleep(0.2)
+        assert stream.stats.blocks_rendered == 6
+        stream._callback(out, BLOCK, None, _Status())  # 3 left: the producer is woken
+        wait_until(lambda: stream.stats.blocks_rendered == 9, timeout_s=1.0)
+        time.sleep(0.1)
+        assert stream.stats.blocks_rendered == 9  # back to 6 ahead, and asleep again
+        asked = time.monotonic()
+        stream.fade_to(0.1, 2.0)
+        events.wait_for(Kind.SOUNDSCAPE, timeout_s=1.0, action="fade", outcome="ok")
+        assert time.monotonic() - asked < 0.1
+    finally:
+        stream.close()
+    assert stream.stats.ring_underflows == 0
+    assert stream.stats.lowest_lead == 3
+
+
+def test_the_ring_holds_about_a_quarter_second_whatever_the_block_size() -> None:
+    assert default_ahead_blocks(48000, 2048) == 6  # 256 ms
+    assert default_ahead_blocks(44100, 2048) == 6  # 279 ms
+    assert default_ahead_blocks(48000, 512) == 24  # 256 ms
+    assert default_ahead_blocks(48000, 8192) == 4  # never fewer than 4
+    with pytest.raises(ValueError, match="at least 2"):
+        SoundscapeStream(Events(), ahead_blocks=1)
+
+
 def test_the_therapists_shaping_is_kept_while_there_is_no_card_and_reaches_the_engine() -> None:
     class LateCard(SoundscapeStream):
         """No card at first; it appears on the first retry (and never calls back)."""
@@ -538,7 +597,7 @@ def test_an_engine_that_breaks_stops_the_sound_with_an_alarm_not_silently(
 
         def render(self, out: np.ndarray) -> None:
             BrokenEngine.renders += 1
-            if BrokenEngine.renders > 20:
+            if BrokenEngine.renders > 8:  # after the first fill (6 blocks), mid-play
                 raise RuntimeError("a bug in a layer")
             super().render(out)
 

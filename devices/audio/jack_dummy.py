@@ -18,6 +18,12 @@ The server asks for real-time scheduling first. Without it, on a busy two-core m
 server's own thread runs late and every client sees xruns (PortAudio's ``output_underflow``)
 even with a callback that does nothing; where real time is not permitted the server still
 runs, and ``DummyCard.realtime`` says so.
+
+The card's period is ``PERIOD`` (2048 frames, 43 ms at 48 kHz) unless asked otherwise: every
+client's process thread (the soundscape's PortAudio stream, libvlc's JACK output, an alarm
+tone) wakes once per period, and that wake-up costs about the same CPU whatever its size, so
+512-frame periods made every client pay four times over for latency nothing in the room
+needs (docs/decisions/0018). Tests that want a finer pace pass ``period``.
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ from pathlib import Path
 ENV_KEYS = ("JACK_DEFAULT_SERVER", "JACK_NO_START_SERVER")
 _DRIVER_XRUN = "JackTimedDriver::Process XRun"
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+#: Frames per period of the dummy card, by default (the demo's simulated card).
+PERIOD = 2048
 
 
 class JackUnavailable(RuntimeError):
@@ -62,7 +70,7 @@ class DummyCard:
 
 @contextmanager
 def jack_dummy_card(
-    *, samplerate: int = 48000, period: int = 512, name: str | None = None, wait_s: int = 15
+    *, samplerate: int = 48000, period: int = PERIOD, name: str | None = None, wait_s: int = 15
 ) -> Iterator[DummyCard]:
     """Run a dummy JACK server that PortAudio sees as its default output.
 
@@ -222,7 +230,7 @@ class IdleClient:
 
 
 @contextmanager
-def idle_client(*, samplerate: int = 48000, blocksize: int = 512) -> Iterator[IdleClient]:
+def idle_client(*, samplerate: int = 48000, blocksize: int = PERIOD) -> Iterator[IdleClient]:
     """Run an :class:`IdleClient` on the card :func:`jack_dummy_card` made (inside its block)."""
     process = subprocess.Popen(
         [sys.executable, "-c", _IDLE_CLIENT, str(samplerate), str(blocksize)],

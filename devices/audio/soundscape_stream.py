@@ -9,9 +9,23 @@ Three threads touch a playing soundscape, and each has one job:
   of the card, and reports what happened (start/crossfade/fade/stop outcomes, underflows, the
   ``soundscape_output`` technical alarm).
 * The **audio callback** (PortAudio's thread, real time) only copies the next ready block, or
-  writes silence and counts an underflow when the producer fell behind. It takes no lock,
-  allocates no buffer, logs nothing and never calls ``report``: anything slower would turn a
-  busy moment on the GUI or the disk into a click in the room.
+  writes silence and counts an underflow when the producer fell behind. It allocates no
+  buffer, logs nothing and never calls ``report``: anything slower would turn a busy moment on
+  the GUI or the disk into a click in the room.
+
+The producer sleeps until it is needed instead of polling: the callback wakes it (sets
+``_wake``) when the card's lead falls to the low-water mark, half the ring, and commands
+wake it too. So it runs about once per ``ahead_blocks // 2`` blocks and renders that many in
+one go, rather than waking hundreds of times a second to find nothing to do (polling every
+quarter block was 370 wake-ups a second and most of the stream's CPU). The set is the only
+synchronisation the callback does: ``Event.set`` takes the event's own lock, which the
+producer holds only for a few bytecodes on entering or leaving its wait (never while it
+renders), and it is called at most once per refill. A timeout (``TICK_S``) still wakes the
+producer when nothing else does, for the stall watch and the underflow reports.
+
+Block size. The room's sound is ambient: a level change or a crossfade heard ~0.3 s later is
+fine, while every PortAudio callback costs the same whatever its size. So blocks are 2048
+frames (43 ms at 48 kHz) and the ring holds ``LEAD_S`` of sound (docs/decisions/0018).
 
 The ring is a preallocated ``float32`` array ``[n, blocksize, 2]`` with two ever-increasing
 counters: ``_written`` (only the producer stores it) and ``_read`` (only the callback stores
@@ -51,6 +65,17 @@ RETRY_S = 30.0
 #: A running stream whose callback has not run for this long has lost its card.
 STALL_S = 2.0
 CHANNELS = 2
+#: Frames per callback: large, because the callback's cost is per call, not per frame.
+BLOCKSIZE = 2048
+#: How much rendered sound the ring holds (the default ``ahead_blocks``): the time a level
+#: change or crossfade takes to be heard (plus the engine's 85 ms control block), and how
+#: long the producer may be late before the card underflows (at least half of it).
+LEAD_S = 0.25
+#: The producer's longest sleep with the ring full: how often it watches for a stalled card
+#: and for underflows to report. Longer than a refill takes to come due (half of
+#: ``LEAD_S``), so while the card plays it is the callback that wakes it; commands wake it
+#: at once.
+TICK_S = 0.25
 #: The therapist's live shaping controls (``set_params``), each 0-1.
 SHAPES = ("brightness", "density", "movement")
 
@@ -130,8 +155,8 @@ class SoundscapeStream:
         *,
         device: str | int | None = None,
         samplerate: int = 48000,
-        blocksize: int = 512,
-        ahead_blocks: int = 16,
+        blocksize: int = BLOCKSIZE,
+        ahead_blocks: int | None = None,
         seed: int = 0,
         engine_factory: EngineFactory | None = None,
         role: Role = "room",
@@ -140,6 +165,8 @@ class SoundscapeStream:
         stall_s: float = STALL_S,
         underflow_check_s: float = UNDERFLOW_CHECK_S,
     ) -> None:
+        if ahead_blocks is None:
+            ahead_blocks = default_ahead_blocks(samplerate, blocksize)
         if ahead_blocks < 2:
             raise ValueError("ahead_blocks must be at least 2")
         self._report = report
@@ -154,9 +181,10 @@ class SoundscapeStream:
         self._retry_s = retry_s if role == "room" else None
         self._stall_s = stall_s
         self._underflow_check_s = underflow_check_s
-        #: How long the producer sleeps with a full ring: a quarter block, so the lead never
-        #: drops by more than one block (nothing can wake it: the callback may not signal).
-        self._poll_s = blocksize / samplerate / 4
+        #: The callback wakes the producer once the card has this many blocks left or fewer:
+        #: half the ring, so a refill renders several blocks at once and the producer still
+        #: has half the lead in hand before anything is late.
+        self.low_water = ahead_blocks // 2
         # The ring: one block more than the lead, so the producer never writes the block
         # the callback may be copying. Views made once: the callback creates no arrays.
         self._n = ahead_blocks + 2
@@ -169,7 +197,7 @@ class SoundscapeStream:
         self._pa_underflows = 0  # callback only
         # Producer-thread state.
         self._commands: queue.SimpleQueue[_Command] = queue.SimpleQueue()
-        self._wake = threading.Event()
+        self._wake = threading.Event()  # set by commands, close() and a low ring (callback)
         self._lock = threading.Lock()  # guards thread start and close, never the callback
         self._thread: threading.Thread | None = None
         self._closed = False
@@ -274,17 +302,21 @@ class SoundscapeStream:
     # ---------------------------------------------------------------- the audio callback
 
     def _callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
-        """PortAudio's real-time thread: copy one ready block or play silence. Nothing else."""
+        """PortAudio's real-time thread: copy one ready block or play silence, and wake the
+        producer when the ring runs low. Nothing else."""
         self._callbacks += 1
         if status.output_underflow:
             self._pa_underflows += 1
-        read = self._read
-        if self._written > read:
+        read, written = self._read, self._written
+        if written > read:
             outdata[:] = self._blocks[read % self._n]
-            self._read = read + 1
+            read += 1
+            self._read = read
         else:
             outdata.fill(0)
             self._ring_underflows += 1
+        if written - read <= self.low_water and not self._wake.is_set():
+            self._wake.set()  # once per refill: the producer clears it when it wakes
 
     # ---------------------------------------------------------------- the producer thread
 
@@ -293,8 +325,9 @@ class SoundscapeStream:
         try:
             while not self._closed:
                 if self._running:
-                    # Playing: poll. A plain sleep is the cheapest wait there is, and a
-                    # command waits at most one poll (a fraction of a block) for its turn.
+                    # Playing: cleared *before* the work, so a wake-up that comes while it
+                    # runs (the callback taking blocks, a command) is not lost, only early.
+                    self._wake.clear()
                     if not self._commands.empty():
                         self._drain_commands()
                     self._fill()
@@ -303,8 +336,8 @@ class SoundscapeStream:
                     if now >= next_check:
                         next_check = now + self._underflow_check_s
                         self._check_underflows()
-                    if self._running and self._written - self._read >= self.ahead_blocks:
-                        time.sleep(self._poll_s)
+                    if self._running and self._written - self._read > self.low_water:
+                        self._wake.wait(TICK_S)
                     continue
                 # Idle, or waiting to retry the card: sleep until a command comes.
                 self._wake.clear()
@@ -650,8 +683,8 @@ class SoundscapePreview:
         *,
         report: Report | None = None,
         samplerate: int = 48000,
-        blocksize: int = 512,
-        ahead_blocks: int = 16,
+        blocksize: int = BLOCKSIZE,
+        ahead_blocks: int | None = None,
         seed: int = 0,
         engine_factory: EngineFactory | None = None,
     ) -> None:
@@ -683,6 +716,12 @@ class SoundscapePreview:
     @property
     def preset(self) -> str | None:
         return self.stream.preset
+
+
+def default_ahead_blocks(samplerate: int, blocksize: int) -> int:
+    """Blocks that hold ``LEAD_S`` of sound (rounded up; at least 4, so a refill at half the
+    ring still leaves the card two blocks in hand)."""
+    return max(4, -(-round(LEAD_S * samplerate) // blocksize))
 
 
 def _clamp(level: float) -> float:
