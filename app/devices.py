@@ -87,13 +87,23 @@ def build_music(
     """``null`` or ``vlc``: two libvlc players following the fitted plan by session time.
 
     On the demo's simulated card libvlc plays into JACK too, so the music really sounds on a
-    paced card rather than failing over to nothing."""
+    paced card rather than failing over to nothing; that card holds two periods of playback
+    latency, which a duck's ramp is shortened by so the duck is still heard within 1 s."""
     settings = config.music
     if settings.backend == "null":
         music: MusicPlayer = NullMusicPlayer(report)
     else:
         from devices.audio.vlc_player import VlcMusicPlayer
 
+        output_latency_s = 0.0
+        if simulated_card and settings.output in ("", "jack"):
+            from devices.audio.jack_dummy import PERIOD
+
+            # The dummy card runs at the soundscape's rate (build_devices) and declares two
+            # periods of playback latency.
+            output_latency_s = 2 * PERIOD / config.soundscape.samplerate
+        # A real card: libvlc reports no output latency, so 0 (kept simple); its periods are
+        # the system's, typically far shorter than the dummy card's.
         music = VlcMusicPlayer(
             report,
             now=now,
@@ -107,6 +117,7 @@ def build_music(
             else ("--aout=jack",)
             if simulated_card
             else (),
+            output_latency_s=output_latency_s,
         )
     closers.append(music.close)
     return music

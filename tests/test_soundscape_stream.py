@@ -640,3 +640,105 @@ def test_close_is_idempotent_joins_the_producer_and_ignores_later_calls() -> Non
     stream.stop()
     assert stream.flush()  # a closed stream does not wait
     assert len(events.items) == before
+
+
+# ------------------------------------------------------------------------- ducking on time
+
+
+class _LatentStream(_FakeStream):
+    """A card gone quiet that reports an output latency (and no DAC time: no callback runs)."""
+
+    latency = 0.05
+
+
+def test_a_duck_is_shortened_by_the_sound_already_on_its_way_and_a_fade_up_is_not() -> None:
+    """A duck asked for over 1 s is heard down within 1 s: the fade the engine gets is shorter
+    by the ring's lead, the engine's synthesised rest of a control block, and the card's share
+    (here its reported latency plus the wait for the next callback, one block)."""
+
+    class QuietCard(SoundscapeStream):
+        def _open_stream(self) -> Any:
+            return _LatentStream()
+
+    class FadeEngine(Engine):
+        def fade_to(self, level: float, seconds: float) -> None:
+            fades.append((level, seconds))
+            super().fade_to(level, seconds)
+
+    fades: list[tuple[float, float]] = []
+    events = Events()
+    stream = QuietCard(events, engine_factory=FadeEngine, stall_s=60)
+    block_s = BLOCK / RATE
+    out = np.empty((BLOCK, 2), dtype=np.float32)
+    try:
+        stream.start("warm-hush", 0.4)
+        assert stream.flush()
+        assert stream.stats.blocks_rendered == 6  # 3 engine control blocks exactly: no rest
+        fades.clear()
+        stream.fade_to(0.1, 1.0)
+        assert stream.flush()
+        card_s = 0.05 + block_s
+        (level, seconds) = fades.pop()
+        assert level == 0.1
+        assert seconds == pytest.approx(1.0 - 6 * block_s - card_s, abs=0.005)
+        for _ in range(3):  # the card takes 3 blocks: the producer renders 3 more
+            stream._callback(out, BLOCK, None, _Status())
+        wait_until(lambda: stream.stats.blocks_rendered == 9, timeout_s=1.0)
+        stream.fade_to(0.05, 1.0)  # 6 blocks ahead, and half a control block not handed out
+        stream.fade_to(0.4, 1.0)  # a fade up keeps its length
+        stream.fade_to(0.0, 0.2)  # less time than is on its way: at once, never negative
+        assert stream.flush()
+    finally:
+        stream.close()
+    assert fades[0] == (0.05, pytest.approx(1.0 - 7 * block_s - card_s, abs=0.005))
+    assert fades[1:] == [(0.4, 1.0), (0.0, 0.0)]
+    told = [
+        (d["level"], d["seconds"], d["fade_s"]) for d in events.of(Kind.SOUNDSCAPE, action="fade")
+    ]
+    assert told[-2:] == [(0.4, 1.0, 1.0), (0.0, 0.2, 0.0)]
+
+
+class TimedCapture(CapturingStream):
+    """Also keeps, for every block captured, when the card plays it (PortAudio's DAC time)."""
+
+    def __init__(self, *args: Any, capture_blocks: int, **kwargs: Any) -> None:
+        super().__init__(*args, capture_blocks=capture_blocks, **kwargs)
+        self.dac_times = np.zeros(capture_blocks)
+
+    def _callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
+        block = self.captured_frames // self.blocksize
+        super()._callback(outdata, frames, time_info, status)
+        if block < len(self.dac_times):
+            self.dac_times[block] = time_info.outputBufferDacTime
+
+    def now(self) -> float:
+        """Now on the stream's clock, the one DAC times are on."""
+        return float(self._stream.time)
+
+
+@pytest.mark.system
+def test_a_duck_is_heard_down_within_its_seconds_on_the_card(jack: DummyCard) -> None:
+    """The alarm's duck, ``fade_to(0, 1 s)``: the last audible sample is *played by the card*
+    (its DAC time) within 1 s of the ask, though 0.13-0.26 s of sound was rendered ahead and
+    the dummy card holds two periods."""
+    events = Events()
+    stream = TimedCapture(events, capture_blocks=120)  # 5.1 s
+    try:
+        stream.start("warm-hush", 0.5)
+        events.wait_for(Kind.SOUNDSCAPE, action="start", outcome="ok")
+        time.sleep(1.5)  # the start's fade-in is over
+        asked = stream.now()
+        stream.fade_to(0.0, 1.0)
+        fade = events.wait_for(Kind.SOUNDSCAPE, action="fade", outcome="ok")
+        wait_until(lambda: stream.now() > asked + 2.0)
+    finally:
+        stream.close()
+    frames = stream.captured_frames
+    loud = np.flatnonzero(np.abs(stream.captured[:frames]).max(axis=1) > 1e-6)
+    assert len(loud) > 0
+    last = loud[-1]
+    assert last < frames - RATE // 2  # silent for the last 0.5 s at least
+    heard = stream.dac_times[last // BLOCK] + (last % BLOCK) / RATE - asked
+    assert 0.8 < heard <= 1.01, f"the duck was heard complete {heard:.3f} s after the ask"
+    # the fade itself was shortened by the ring (>= 3 blocks) and the card (two periods)
+    assert fade["fade_s"] <= 1.0 - 3 * BLOCK / RATE - 2 * PERIOD / RATE

@@ -31,9 +31,9 @@ from devices.audio.music_schedule import (
     file_position,
     to_vlc_volume,
 )
-from devices.audio.vlc_player import CONDITION, VlcMusicPlayer
+from devices.audio.vlc_player import CONDITION, DUCK_MARGIN_S, VOLUME_LEAD_S, VlcMusicPlayer
 from devices.audio.vlc_support import CAPTURE_RATE
-from roomctl.config import PlaylistConfig
+from roomctl.config import Config, MusicConfig, PlaylistConfig, SoundscapeConfig
 from roomctl.music_plan import MusicPlan, PlanItem, Track, fit_playlist, open_ended
 from roomctl.timeline.events import Kind
 
@@ -478,3 +478,65 @@ def test_without_libvlc_plugins_the_player_is_inert_and_says_so(monkeypatch) -> 
         player.close()
         player.close()
         assert time.monotonic() - started < 2.0
+
+
+# ---------------------------------------------------------------- the output's latency
+
+
+@pytest.mark.system
+def test_a_duck_ramp_is_shortened_by_the_outputs_latency_so_it_is_heard_in_time(
+    room, tmp_path
+) -> None:
+    """amem hears the duck complete ``output_latency_s`` early: a card holding that much more
+    sound (the demo's simulated card: two periods) then plays it within the 1 s."""
+    latency = 0.3
+    player, timeline, ears = room(volume=0.7, output_latency_s=latency)
+    tone = write_tone(tmp_path / "long.wav", 330, 6.0)
+    player.play_plan("infusion", MusicPlan(6.0, (item(tone, 0.0, 6.0),), False, ()))
+    timeline.wait_music("track_start")
+    time.sleep(1.8)
+    ducked = time.monotonic()
+    player.fade_to(0.1, 1.0)
+    time.sleep(1.6)
+
+    def heard_level(at: float) -> float:
+        return rms(window(ears.heard(ducked, 2.0), at, at + 0.05))
+
+    before = heard_level(0.0)
+    assert before == pytest.approx(FULL_RMS * 0.7**3, rel=0.1)
+    down = FULL_RMS * 0.1**3 * 1.12  # the duck level, +1 dB
+    steps = [round(0.05 * k, 2) for k in range(30)]
+    reached = next(s for s in steps if heard_level(s) <= down)
+    assert reached + latency <= 1.0, (
+        f"the duck would be heard complete after {reached} + {latency} s"
+    )
+    _, fade = timeline.wait_music("fade", reason="level", volume=0.1)
+    assert fade["ramp_s"] == pytest.approx(1.0 - VOLUME_LEAD_S - DUCK_MARGIN_S - latency, abs=0.03)
+
+
+def test_only_the_demos_simulated_card_gives_the_music_an_output_latency() -> None:
+    from app.devices import build_music
+    from devices.audio.jack_dummy import PERIOD
+
+    def latency(config: Config, simulated_card: bool) -> float:
+        closers: list[Callable[[], None]] = []
+        music = build_music(
+            config,
+            Timeline(),
+            closers,
+            now=time.monotonic,
+            speed=1.0,
+            simulated_card=simulated_card,
+        )
+        try:
+            assert isinstance(music, VlcMusicPlayer)
+            return music.output_latency_s
+        finally:
+            for close in closers:
+                close()
+
+    config = Config(music=MusicConfig(backend="vlc"), soundscape=SoundscapeConfig(samplerate=44100))
+    assert latency(config, simulated_card=True) == pytest.approx(2 * PERIOD / 44100)  # 93 ms
+    assert latency(config, simulated_card=False) == 0.0  # a real card: libvlc does not say
+    elsewhere = Config(music=MusicConfig(backend="vlc", output="adummy"))
+    assert latency(elsewhere, simulated_card=True) == 0.0  # the music is not on the card

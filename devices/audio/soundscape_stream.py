@@ -26,6 +26,9 @@ producer when nothing else does, for the stall watch and the underflow reports.
 Block size. The room's sound is ambient: a level change or a crossfade heard ~0.3 s later is
 fine, while every PortAudio callback costs the same whatever its size. So blocks are 2048
 frames (43 ms at 48 kHz) and the ring holds ``LEAD_S`` of sound (docs/decisions/0018).
+A duck (a ``fade_to`` down) is the exception, heard down within its ``seconds``: the fade is
+shortened by what is already on its way (the ring's lead, the engine's synthesised rest of a
+control block, the latency PortAudio reports), so the room's alarm duck still takes 1 s.
 
 The ring is a preallocated ``float32`` array ``[n, blocksize, 2]`` with two ever-increasing
 counters: ``_written`` (only the producer stores it) and ``_read`` (only the callback stores
@@ -139,6 +142,7 @@ class _Command:
     seconds: float = 0.0
     params: tuple[tuple[str, float], ...] = ()
     done: threading.Event | None = None
+    asked: float = 0.0  # time.monotonic() when a fade was asked for
 
 
 class SoundscapeStream:
@@ -195,6 +199,9 @@ class SoundscapeStream:
         self._callbacks = 0  # callback only
         self._ring_underflows = 0  # callback only
         self._pa_underflows = 0  # callback only
+        #: When the card plays the block the callback handed over last (PortAudio's stream
+        #: clock), stored before ``_read``; None until a callback says (or on a fake card).
+        self._dac_time: float | None = None  # callback only (reset before a start)
         # Producer-thread state.
         self._commands: queue.SimpleQueue[_Command] = queue.SimpleQueue()
         self._wake = threading.Event()  # set by commands, close() and a low ring (callback)
@@ -204,6 +211,7 @@ class SoundscapeStream:
         self._stream: Any = None
         self._device_name: str | None = None
         self._engine: SoundEngine | None = None
+        self._engine_frames = 0  # frames the playing engine has rendered into the ring
         self._running = False  # the stream is started and the ring is being kept full
         self._stop_after_frames: int | None = None  # frames left before silence, when stopping
         self._stop_at_block: int | None = None  # stop the stream once this block was played
@@ -227,7 +235,9 @@ class SoundscapeStream:
         self._queue(_Command("crossfade", preset, _clamp(level), max(0.0, seconds)))
 
     def fade_to(self, level: float, seconds: float) -> None:
-        self._queue(_Command("fade", None, _clamp(level), max(0.0, seconds)))
+        self._queue(
+            _Command("fade", None, _clamp(level), max(0.0, seconds), asked=time.monotonic())
+        )
 
     def set_params(self, **params: float) -> None:
         """The therapist's live shaping (brightness, density, movement, each 0-1)."""
@@ -302,9 +312,11 @@ class SoundscapeStream:
     # ---------------------------------------------------------------- the audio callback
 
     def _callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
-        """PortAudio's real-time thread: copy one ready block or play silence, and wake the
-        producer when the ring runs low. Nothing else."""
+        """PortAudio's real-time thread: copy one ready block or play silence, note when the
+        card plays it, and wake the producer when the ring runs low. Nothing else."""
         self._callbacks += 1
+        if time_info is not None:  # before ``_read``: a duck then never counts a block twice
+            self._dac_time = time_info.outputBufferDacTime
         if status.output_underflow:
             self._pa_underflows += 1
         read, written = self._read, self._written
@@ -424,6 +436,8 @@ class SoundscapeStream:
             if self._stream is None:
                 self._stream = self._open_stream()
             self._engine = engine
+            self._engine_frames = 0
+            self._dac_time = None  # the stream is stopped: no callback runs
             self._read = self._written  # leftovers of a stopped run are never played
             self._stop_after_frames = self._stop_at_block = None
             self._fill()  # the card starts with a full ring
@@ -495,15 +509,52 @@ class SoundscapeStream:
             "seconds": command.seconds,
         }
         playing = self._running and self._stop_after_frames is None
+        down = command.level < self._want_level
         if self._want_preset is not None:
             self._want_level = command.level
         if playing and self._engine is not None:
-            self._engine.fade_to(command.level, command.seconds)
-            self._tell(event, outcome="ok")
+            fade_s = command.seconds
+            if down:  # a duck: heard down within ``seconds``, so what is ahead is taken off
+                late_s = max(0.0, time.monotonic() - command.asked) if command.asked else 0.0
+                fade_s = max(0.0, fade_s - late_s - self._heard_after_s())
+            self._engine.fade_to(command.level, fade_s)
+            self._tell(event, outcome="ok", fade_s=round(fade_s, 3))
         elif self._want_preset is not None and self._unavailable is not None:
             self._tell(event, outcome="error", error=self._unavailable)
         else:
             self._tell(event, outcome="idle")
+
+    def _heard_after_s(self) -> float:
+        """How long after now a fade the engine starts now is heard: the blocks rendered ahead
+        in the ring, what the engine has synthesised but not handed out (a fade starts at its
+        next control block), then what the card still holds.
+
+        The card's share comes from PortAudio: when it plays the block handed over last (the
+        callback's ``outputBufferDacTime``, on the stream's clock), else the stream's
+        ``latency`` plus one block (the wait for the next callback). On the JACK dummy card
+        ``latency`` says one period while the DAC time is two ahead: the DAC time is right.
+        """
+        from soundscapes.engine import CONTROL_FRAMES  # loaded already: the engine is playing
+
+        read = self._read  # before ``_dac_time``: the callback stores them the other way round
+        dac_time = self._dac_time
+        frames = max(0, self._written - read) * self.blocksize
+        frames += -self._engine_frames % CONTROL_FRAMES
+        return frames / self.samplerate + self._card_lead_s(dac_time)
+
+    def _card_lead_s(self, dac_time: float | None) -> float:
+        """How long from now until the card has played what the callback handed it."""
+        block = self.blocksize / self.samplerate
+        stream = self._stream
+        if dac_time:  # 0: the host API does not say
+            try:
+                return max(0.0, dac_time + block - float(stream.time))
+            except (AttributeError, TypeError, *outputs.audio_errors()):
+                pass
+        latency = getattr(stream, "latency", 0.0)
+        if not isinstance(latency, (int, float)):
+            latency = 0.0  # a duplex stream reports a pair; ours is output only
+        return max(0.0, float(latency)) + block
 
     def _set_shape(self, params: dict[str, float]) -> None:
         event: dict[str, Any] = {"action": "shape", "preset": self._want_preset, **params}
@@ -551,8 +602,10 @@ class SoundscapeStream:
             left = self._stop_after_frames
             if left is None:
                 engine.render(block)
+                self._engine_frames += self.blocksize
             elif left > 0:
                 engine.render(block)
+                self._engine_frames += self.blocksize
                 self._stop_after_frames = left - self.blocksize
                 if self._stop_after_frames <= 0:
                     self._stop_at_block = self._written + 1

@@ -25,8 +25,9 @@ track, and at least once a second.
 
 **Ducking** (``fade_to``) runs on the real clock, like the soundscape's: it is for the people in
 the room. VLC scales samples when it decodes them, ``VOLUME_LEAD_S`` before they are heard
-(measured: file caching + ~0.15 s), so a ramp is shortened by that lead and *heard* reaching its
-level within ``seconds``. The same lead delays stopping a track whose plan has ended, so its
+(measured: file caching + ~0.15 s), and the sound output holds ``output_latency_s`` more
+(the demo's simulated card: two periods), so a ramp is shortened by both and *heard* reaching
+its level within ``seconds``. The same lead delays stopping a track whose plan has ended, so its
 last, faded samples still play.
 
 **Failures** never reach the caller: libvlc missing or ``vlc.Instance`` returning None makes the
@@ -166,7 +167,12 @@ class _Loaded:
 
 
 class VlcMusicPlayer:
-    """``MusicPlayer`` on two libvlc media players; see the module docstring."""
+    """``MusicPlayer`` on two libvlc media players; see the module docstring.
+
+    ``output_latency_s`` is the audio already on its way to the speaker when a fade starts
+    (handed to the sound output, not yet heard): a duck's ramp is shortened by it, so its end is
+    heard on time. 0 (the default) when unknown, as with amem's capture.
+    """
 
     def __init__(
         self,
@@ -180,6 +186,7 @@ class VlcMusicPlayer:
         instance_args: Sequence[str] = (),
         audio_capture: AudioCapture | None = None,
         speed: float = 1.0,
+        output_latency_s: float = 0.0,
     ) -> None:
         if speed <= 0:
             raise ValueError(f"speed must be positive (got {speed})")
@@ -191,6 +198,7 @@ class VlcMusicPlayer:
         self._instance_args = tuple(instance_args)
         self._capture = audio_capture
         self.speed = speed
+        self.output_latency_s = max(0.0, output_latency_s)
         self._commands: queue.SimpleQueue[tuple[str, tuple[Any, ...]]] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._closed = False
@@ -599,8 +607,10 @@ class VlcMusicPlayer:
     def _on_fade_to(self, volume: float, seconds: float, asked: float) -> None:
         real = time.monotonic()
         current = self._master.at(real)
-        # heard at ``seconds``: VLC's lead, a tick and an output block are taken off the ramp
-        ramp_s = max(0.0, seconds - VOLUME_LEAD_S - DUCK_MARGIN_S - (real - asked))
+        # heard at ``seconds``: VLC's lead, a tick, an output block and the output's latency
+        # are taken off the ramp
+        lead_s = VOLUME_LEAD_S + DUCK_MARGIN_S + self.output_latency_s
+        ramp_s = max(0.0, seconds - lead_s - (real - asked))
         self._master = Ramp(real, current, real + ramp_s, volume)
         self._tell(
             "fade",
