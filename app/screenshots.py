@@ -54,6 +54,9 @@ class SimulatedRoom:
     patient: Physiology
     infusion_started_s: float | None = None
     pump_state: str = ""
+    #: Called every simulated second: the window's trends sample once a second of real time,
+    #: and simulated minutes pass faster than its timers.
+    each_second: Callable[[], None] | None = None
 
     def run(self, seconds: float, *, tick: Callable[[], None] | None = None) -> None:
         """Advance the session second by second, the monitor and pump reporting as feeds do."""
@@ -93,6 +96,8 @@ class SimulatedRoom:
             wave = tuple(self.patient.pleth(t - 1 + i / PLETH_HZ) for i in range(PLETH_HZ))
             self.room.wave("pleth", PLETH_HZ, wave)
             self.room.tick_alarms()
+            if self.each_second is not None:
+                self.each_second()
             if tick is not None:
                 tick()
 
@@ -164,6 +169,7 @@ def render(out: Path, *, config: Config | None = None) -> list[Path]:
     window.show_room(room)
     console = window.console
     assert console is not None
+    sim.each_second = console.trends.sample
 
     def shot(name: str, tab: str = "Room") -> None:
         assert window.tabs is not None
@@ -171,6 +177,8 @@ def render(out: Path, *, config: Config | None = None) -> list[Path]:
             if window.tabs.tabText(i) == tab:
                 window.tabs.setCurrentIndex(i)
         console.refresh()
+        if console.trends is not None:
+            console.trends.refresh()  # every row now, not at its turn in the 5 s round
         pump_ui()
         path = out / name
         window.grab().save(str(path))

@@ -54,9 +54,10 @@ from devices.feeds.transport import FeedReader, Stamped
 from roomctl.clock import SessionClock
 from roomctl.config import load_config
 from roomctl.room import Room
+from ui.pleth import PlethView
 from ui.status_panels import StatusCards
 from ui.theme import STYLE_SHEET
-from ui.trends import PlethView, TrendsView
+from ui.trends import TrendsView
 from ui.vital_tiles import VitalTiles
 
 CONSOLE_TICK_MS = 250  # ui/nurse_console.py's refresh timer

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import statistics
 
-from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
 
 
 def percentiles(errors_ms: list[float]) -> dict[str, float]:
@@ -27,3 +27,13 @@ def run_for(app: QCoreApplication, limit_s: float) -> None:
     limit.start(int(limit_s * 1000))
     app.exec()
     limit.stop()
+
+
+def keep_running(limit_s: float) -> None:
+    """Run the event loop for ``limit_s``, windows left as they are. Unlike :func:`run_for`,
+    which ends with ``app.quit()``: in Qt 6 that first closes every top-level window, so a
+    benchmark that runs the loop more than once would measure a closed window after the first.
+    """
+    loop = QEventLoop()
+    QTimer.singleShot(int(limit_s * 1000), loop.quit)
+    loop.exec()

@@ -19,6 +19,7 @@ from roomctl.session import Phase
 from roomctl.timeline.events import Kind
 from tests.roomkit import PASSING, Kit, new_room
 from tests.ui_protocol import pinned_config
+from ui.pleth import PlethView
 from ui.status_panels import (
     LightsCard,
     MusicCard,
@@ -27,7 +28,7 @@ from ui.status_panels import (
     SoundscapeCard,
     StatusCards,
 )
-from ui.trends import PlethView, Ring, StableRange, TrendsView
+from ui.trends import Ring, StableRange, TrendsView
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytestmark = pytest.mark.qt
@@ -294,42 +295,71 @@ def pulse(second: int) -> tuple[float, ...]:
     return tuple(50 + 40 * math.sin(2 * math.pi * (second + i / 50)) for i in range(50))
 
 
-def test_the_pleth_view_plays_out_the_last_seconds_and_says_when_the_wave_is_lost(qtbot) -> None:
+def test_the_pleth_view_sweeps_the_last_seconds_and_says_when_the_wave_is_lost(qtbot) -> None:
     kit = new_room(PROTOCOL)
     room = kit.room
     view = shown(qtbot, PlethView(room, seconds=6.0))
     view.repaint_if_due()
-    assert view.status.isVisible()  # nothing yet
+    assert view.lost  # nothing yet
     for second in range(1, 9):
         kit.clock.advance(1.0)
         room.wave("pleth", 50.0, pulse(second))
         room.wave("ecg", 250.0, (0.1,) * 250)  # other waves are not the pleth's
     view.repaint_if_due()
-    x, y = view.curve.getData()
-    assert len(y) == 301  # six seconds at 50 Hz, both edges included
-    assert x[0] == -6.0
-    assert x[-1] == 0.0
-    # A backlog is not replayed: the screen runs one second behind the newest sample.
-    assert list(y) == list(np.concatenate([pulse(s) for s in range(1, 9)])[-351:-50])
-    assert not view.status.isVisible()
+    x, y = view.screen()
+    assert len(y) == 300  # six seconds at 50 Hz
+    assert (x[0], x[-1]) == (0.0, 5.98)
+    # A backlog is not replayed: the screen runs one second behind the newest sample, and the
+    # sweep holds the six seconds before that, each sample where the sweep wrote it.
+    shown_until = 350  # 8 s received, 1 s behind
+    assert view.sweep_position == shown_until % 300
+    wave = np.concatenate([pulse(s) for s in range(1, 9)])
+    gap = np.isnan(y)
+    assert gap.sum() == 12  # the erased gap ahead of the sweep: 0.25 s (12.5 samples)
+    assert gap[50:62].all()
+    for i in np.flatnonzero(~gap):
+        received = i + 300 if i < 50 else i  # the current pass left of the sweep, the last right
+        assert y[i] == wave[received]
+    assert not view.lost
     assert view.repaints == 1
     view.repaint_if_due()
     assert view.repaints == 1  # no time passed, nothing new: nothing drawn
 
-    kit.clock.advance(0.5)  # between bursts the wave keeps scrolling at its own rate
+    kit.clock.advance(0.5)  # between bursts the wave keeps sweeping at its own rate
     view.repaint_if_due()
     assert view.repaints == 2
-    assert view.curve.getData()[1][-1] == pulse(8)[24]
-
+    assert view.sweep_position == 75
+    assert view.screen()[1][74] == pulse(8)[24]
     kit.clock.advance(2.0)  # a probe slipped: nothing for two seconds, then the wave again
     room.wave("pleth", 50.0, (50.0,) * 50)
     kit.clock.advance(1.0)
     view.repaint_if_due()
-    y = view.curve.getData()[1]
-    assert np.isnan(y).sum() == 1  # the gap is a break in the line, not a joined-up lie
+    x, y = view.screen()
+    before = view.sweep_position
+    assert np.isnan(y[before - 51])  # the gap is a break in the line, not a joined-up lie
+    assert (y[before - 50 : before] == 50.0).all()
     kit.clock.advance(4.0)
     view.repaint_if_due()
-    assert view.status.isVisible()
+    assert view.lost
+
+
+def test_a_pleth_tick_repaints_only_the_strip_the_sweep_crossed(qtbot) -> None:
+    kit = new_room(PROTOCOL)
+    room = kit.room
+    view = shown(qtbot, PlethView(room, seconds=6.0))
+    view.resize(1048, 150)  # a 1000 px plot: 300 samples, 3.3 px each
+    for second in range(1, 4):
+        kit.clock.advance(1.0)
+        room.wave("pleth", 50.0, pulse(second))
+    view.repaint_if_due()
+    kit.clock.advance(0.1)  # five samples on, and the erased gap moves with them
+    view.repaint_if_due()
+    (strip,) = view.painted_rects
+    assert strip.height() == view.height()
+    assert 20 < strip.width() < 80  # of 1000 px: (5 + 12 gap + 2) samples and a margin
+    image = view.grab().toImage()  # and the wave is really drawn, in its colour
+    colours = {image.pixelColor(x, y).name() for x in range(48, 1040, 4) for y in range(150)}
+    assert "#5f9aa6" in colours
 
 
 def test_a_ring_keeps_the_newest_samples_in_order() -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtWidgets import (
+    QApplication,
     QDoubleSpinBox,
     QFormLayout,
     QFrame,
@@ -30,7 +31,7 @@ from roomctl.room import Room
 from roomctl.users import User
 from ui.lock_screen import IdleLock, LockScreen, Verify
 from ui.nurse_console import Confirm, NurseConsole
-from ui.theme import STYLE_SHEET
+from ui.theme import STYLE_SHEET, dark_palette
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,8 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.setWindowTitle(f"roomctl · {room_name}")
+        # App-wide: a widget with a style sheet of its own resolves its palette from the app's.
+        QApplication.setPalette(dark_palette())
         self.setStyleSheet(STYLE_SHEET)
         self.resize(1600, 1000)
         self._new_session = new_session
@@ -243,6 +246,11 @@ class MainWindow(QMainWindow):
         )
         self.room_page = QStackedWidget()
         self.room_page.addWidget(self.start_page)
+        # In a scroll area like every page, and for a second reason: a label whose text changes
+        # size (a tile's value, a countdown) asks for a new layout up its parents, and a
+        # QTabWidget answers one by repainting itself whole. The scroll area takes the request
+        # and stops it, so a live number repaints its own tile, not the whole window.
+        self.room_scroll = _scrolled(self.room_page)
         self.tabs: QTabWidget | None = None
         self.lock_screen: LockScreen | None = None
         self.idle: IdleLock | None = None
@@ -291,7 +299,7 @@ class MainWindow(QMainWindow):
         role = self.role
         assert role is not None
         if self.tabs is not None:
-            self.room_page.setParent(None)
+            self.room_scroll.setParent(None)
             self.stack.removeWidget(self.tabs)
             self.tabs.deleteLater()
         tabs = QTabWidget()
@@ -302,7 +310,7 @@ class MainWindow(QMainWindow):
         self.start_page.open_button.setEnabled(can_start)
         self.start_page.problem.setText("" if can_start else "Only a nurse opens a session.")
         if allowed(role, Action.VIEW_LIVE) or can_start:
-            tabs.addTab(self.room_page, "Room")
+            tabs.addTab(self.room_scroll, "Room")
         if not self._pages:
             self._pages = {
                 title: factory(self.room) for title, (_, factory) in self._tab_specs.items()

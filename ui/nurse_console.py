@@ -37,6 +37,7 @@ from roomctl.timeline.events import Event, Kind
 from ui.alarm_banner import AlarmBanner
 from ui.recovery_panel import RecoveryPanel
 from ui.status_panels import StatusCards
+from ui.touch import TouchCheckBox
 from ui.vital_tiles import VitalTiles
 
 Confirm = Callable[[str, str], bool]
@@ -167,7 +168,8 @@ class NurseConsole(QWidget):
         live_box.setSpacing(8)
         # pyqtgraph (0.3 s to import) loads with the first console, not at the window's cold
         # start: the lock screen and start page come up without it.
-        from ui.trends import PlethView, TrendsView
+        from ui.pleth import PlethView
+        from ui.trends import TrendsView
 
         self.pleth = PlethView(self.room)
         self.pleth.setMinimumHeight(120)
@@ -200,8 +202,7 @@ class NurseConsole(QWidget):
         checks.addWidget(title, 0, 0, 1, 3)
         self.checklist: dict[str, QCheckBox] = {}
         for i, (key, text) in enumerate(CHECKLIST):
-            box = QCheckBox(text)
-            box.setMinimumHeight(30)
+            box = TouchCheckBox(text)
             box.toggled.connect(lambda _on: self.refresh())
             self.checklist[key] = box
             checks.addWidget(box, 1 + i // 3, i % 3)

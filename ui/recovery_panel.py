@@ -43,6 +43,7 @@ from roomctl.session import Phase, TransitionError, discharge_blockers
 from roomctl.timeline.events import Event, Kind
 from ui.room_link import Stoppable, listen
 from ui.theme import ACCENT, MUTED, OK, SURFACE, TEXT, WARNING
+from ui.touch import TouchCheckBox
 
 Confirm = Callable[[str, str], bool]
 
@@ -81,15 +82,6 @@ QPushButton:checked {{
     background: #4a3a1e; border: 2px solid {ACCENT}; color: #f0dcb8;
 }}
 QPushButton:checked:disabled {{ background: #262118; border-color: #4f4330; color: #8a7a5a; }}
-"""
-CHECKBOX_CSS = f"""
-QCheckBox {{ background: transparent; font-size: 17px; spacing: 12px; }}
-QCheckBox::indicator {{
-    width: 28px; height: 28px; border: 2px solid {MUTED}; border-radius: 6px; background: #101214;
-}}
-QCheckBox::indicator:checked {{ background: {ACCENT}; border-color: {ACCENT}; }}
-QCheckBox::indicator:disabled {{ border-color: #3a3a36; }}
-QCheckBox:disabled {{ color: #6a6458; }}
 """
 #: A BP or HR reading older than this (session minutes) is not offered as the check's value.
 PREFILL_MAX_AGE_MIN = 15.0
@@ -312,9 +304,7 @@ class RecoveryPanel(Stoppable, QWidget):
         self.aldrete: dict[str, Choice] = {}
         self.hints: dict[str, QLabel] = {}
         # Whether the patient breathes oxygen decides the SpO2 item: asked right beside it.
-        self.on_oxygen = QCheckBox("On O2")
-        self.on_oxygen.setStyleSheet(CHECKBOX_CSS)
-        self.on_oxygen.setMinimumHeight(48)
+        self.on_oxygen = TouchCheckBox("On O2")
         self.on_oxygen.toggled.connect(self._form_changed)
         for name in ALDRETE_ITEMS:
             levels = tuple((p, f"{p} · {text}") for p, text in ALDRETE_LEVELS[name])
@@ -410,9 +400,7 @@ class RecoveryPanel(Stoppable, QWidget):
         box.addWidget(self.blockers_label)
         self.checklist: dict[str, QCheckBox] = {}
         for key, text in CHECKLIST:
-            tick = QCheckBox(text)
-            tick.setMinimumHeight(48)
-            tick.setStyleSheet(CHECKBOX_CSS)
+            tick = TouchCheckBox(text)
             tick.toggled.connect(self.refresh)
             self.checklist[key] = tick
             box.addWidget(tick)

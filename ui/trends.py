@@ -1,11 +1,10 @@
-"""Live plots for the nurse: the pleth wave of the last few seconds and 30-minute trends of the
-vital signs, with the patient's baseline marked.
+"""30-minute trends of the vital signs for the nurse, with the patient's baseline marked (the
+pleth wave is ``ui/pleth.py``).
 
-Both are fed from the Room, never from a device: the pleth from the Room's wave hook
-(:meth:`Room.subscribe_wave`, as each chunk is stored), the trends from the latest readings the
-Room keeps (``room.monitoring.latest``), sampled once a second. Data goes into fixed numpy
-rings, so a long session costs no more than a short one; drawing is throttled (10 Hz for the
-wave, 1 Hz for trends) and skipped while the view is hidden.
+Fed from the Room, never from a device: the latest readings the Room keeps
+(``room.monitoring.latest``), sampled at every tick (a second). Data goes into fixed numpy
+rings, so a long session costs no more than a short one; drawing is throttled (a row a second)
+and skipped while the view is hidden.
 
 Dark-room rules: a near-black plot, dim colours, no antialiasing, and y ranges that never jump:
 each channel starts on a sensible fixed span and only widens when a value falls outside it.
@@ -25,26 +24,17 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from roomctl.room import Room
-from roomctl.timeline.events import WaveChunk
 from ui.room_link import Stoppable
 from ui.theme import MUTED, TEXT
 
 PLOT_BACKGROUND = "#0b0c0e"
 FRAME = "#262a30"
 AXIS_FONT_PX = 13
-PLETH_COLOUR = "#5f9aa6"
-PLETH_REPAINT_MS = 100  # at most 10 Hz: smooth enough to read a wave, cheap for the GUI
-#: Rows are redrawn one at a time, round all of them once a second: each tick repaints one
-#: row's area, so no single tick costs the GUI a whole view's software paint.
-TRENDS_ROUND_MS = 1000
-#: A pleth with no new samples for this long (real seconds) is shown as lost.
-PLETH_STALE_REAL_S = 3.0
-#: A break longer than this (real seconds) between two chunks is drawn as a gap.
-PLETH_GAP_REAL_S = 0.5
-#: The wave is played out this far (real seconds) behind its newest sample...
-PLETH_LAG_S = 1.0
-#: ...and never further behind than this: a backlog beyond it is skipped.
-PLETH_MAX_LAG_S = 2.0
+#: Rows are redrawn one at a time, round all of them every five seconds (a row a second, which
+#: is also when the readings are sampled). On 30 minutes across ~1000 px a pixel is ~2 s, so
+#: a row moves ~3 px at a redraw; redrawing every row every second cost 2 % of a core. One row
+#: a tick also means no single tick costs the GUI a whole view's software paint.
+TRENDS_ROUND_MS = 5000
 TREND_MINUTES = 30.0
 TREND_CAPACITY = 4096  # > 30 min at one sample a second, whatever the readings' rate
 
@@ -132,143 +122,6 @@ def _style_axes(plot: pg.PlotItem) -> None:
     plot.setMenuEnabled(False)
     plot.setMouseEnabled(x=False, y=False)  # nothing pans or zooms under a resting hand
     plot.hideButtons()
-
-
-# --------------------------------------------------------------------------- pleth
-
-
-class PlethView(Stoppable, QWidget):
-    """The last ``seconds`` of the pleth wave, scrolling right to left, drawn at most 10 Hz.
-
-    Monitors send the wave in bursts (the Ivy 450C a second of it once a second), so samples
-    are played out at their own rate about a second behind, the way a monitor's own screen
-    scrolls, instead of jumping a second at a time.
-    """
-
-    def __init__(self, room: Room, *, channel: str = "pleth", seconds: float = 6.0) -> None:
-        super().__init__()
-        configure_plots()
-        self.room = room
-        self.channel = channel
-        self.seconds = seconds
-        self.rate_hz: float | None = None
-        self.ring = Ring(1)
-        self.range: StableRange | None = None
-        self.last_end_t: float | None = None
-        self.repaints = 0
-        self._received = 0  # samples taken in (gap markers included)
-        self._revealed = 0.0  # samples played out so far
-        self._drawn = 0
-        self._tick_t: float | None = None
-        self._low_use_s = 0.0
-
-        box = QVBoxLayout(self)
-        box.setContentsMargins(0, 0, 0, 0)
-        self.plot_widget = pg.PlotWidget()
-        self.plot = self.plot_widget.getPlotItem()
-        _style_axes(self.plot)
-        self.plot.getAxis("left").setWidth(48)
-        self.plot.setLabel("left", "Pleth")
-        for name in ("left", "bottom"):  # its units are the device's own, its time is "now"
-            self.plot.getAxis(name).setStyle(showValues=False)
-        self.plot.getAxis("bottom").setHeight(6)
-        self.plot.setXRange(-seconds, 0, padding=0)
-        self.curve = self.plot.plot(pen=pg.mkPen(PLETH_COLOUR, width=2), connect="finite")
-        self.status = pg.TextItem("No pleth", color=MUTED, anchor=(0.5, 0.5))
-        self.plot.addItem(self.status, ignoreBounds=True)
-        self.status.setPos(-seconds / 2, 0.5)
-        self.plot.setYRange(0, 1, padding=0)
-        box.addWidget(self.plot_widget)
-
-        self._unsubscribe = room.subscribe_wave(self.on_chunk)
-        self.timer = QTimer(self)
-        self.timer.timeout.connect(self.repaint_if_due)
-        self.timer.start(PLETH_REPAINT_MS)
-
-    def stop(self) -> None:
-        super().stop()
-        self.timer.stop()
-        self._unsubscribe()
-
-    def on_chunk(self, chunk: WaveChunk) -> None:
-        """A chunk as the Room stored it: into the ring, with a gap marked if one came first."""
-        if chunk.channel != self.channel or not chunk.values:
-            return
-        n = len(chunk.values)
-        if self.rate_hz != chunk.rate_hz:
-            self.rate_hz = chunk.rate_hz
-            room_for = self.seconds + PLETH_MAX_LAG_S + 1.0
-            self.ring = Ring(math.ceil(room_for * chunk.rate_hz))
-            self.range = None
-            self.last_end_t = None
-            self._received = 0
-            self._revealed = 0.0  # play out from this chunk's first sample
-            self._drawn = -1
-        end_t = chunk.t0 + n / chunk.rate_hz
-        speed = self.room.clock.speed
-        if self.last_end_t is not None and (chunk.t0 - self.last_end_t) / speed > PLETH_GAP_REAL_S:
-            self.ring.append(chunk.t0, math.nan)
-            self._received += 1
-        self.ring.extend(np.full(n, end_t), chunk.values)
-        self._received += n
-        self.last_end_t = end_t
-
-    def stale(self) -> bool:
-        if self.last_end_t is None:
-            return True
-        return (self.room.clock.now() - self.last_end_t) / self.room.clock.speed > (
-            PLETH_STALE_REAL_S
-        )
-
-    def _play_out(self) -> int:
-        """How many samples are due on screen now: the wave's own rate, a second or so behind
-        the newest sample (a backlog beyond PLETH_MAX_LAG_S is skipped, not replayed)."""
-        now = self.room.clock.now()
-        rate = self.rate_hz or 0.0
-        if self._tick_t is not None:
-            self._revealed += (now - self._tick_t) / self.room.clock.speed * rate
-        self._tick_t = now
-        if self._received - self._revealed > PLETH_MAX_LAG_S * rate:
-            self._revealed = self._received - PLETH_LAG_S * rate
-        self._revealed = min(self._revealed, float(self._received))
-        return int(self._revealed)
-
-    def repaint_if_due(self) -> None:
-        lost = self.stale()
-        if lost != self.status.isVisible():
-            self.status.setVisible(lost)
-            self.curve.setOpacity(0.35 if lost else 1.0)
-        if self.rate_hz is None:
-            return
-        due = self._play_out()
-        if due == self._drawn or not self.isVisible():
-            return
-        self._drawn = due
-        _, values = self.ring.arrays()
-        end = max(0, len(values) - (self._received - due))
-        values = values[max(0, end - round(self.seconds * self.rate_hz) - 1) : end]
-        x = (np.arange(len(values), dtype=float) - (len(values) - 1)) / self.rate_hz
-        self._fit_range(values)
-        self.curve.setData(x, values)
-        self.repaints += 1
-
-    def _fit_range(self, values: np.ndarray) -> None:
-        """Widen at once for a bigger wave; re-fit only after the wave used under a third of the
-        range for a whole window (a probe moved), so the trace never jumps while it is read."""
-        if not np.isfinite(values).any():
-            return
-        lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
-        span = max(hi - lo, 1e-6)
-        if self.range is not None:
-            used = span / (self.range.high - self.range.low)
-            self._low_use_s = self._low_use_s + PLETH_REPAINT_MS / 1000 if used < 1 / 3 else 0.0
-        if self.range is None or self._low_use_s >= self.seconds:
-            self.range = StableRange(lo - 0.1 * span, hi + 0.1 * span)
-            self._low_use_s = 0.0
-        elif not self.range.include(lo, hi):
-            return
-        self.plot.setYRange(self.range.low, self.range.high, padding=0)
-        self.status.setPos(-self.seconds / 2, (self.range.low + self.range.high) / 2)
 
 
 # --------------------------------------------------------------------------- trends
@@ -364,7 +217,7 @@ class TrendRow:
 
 class TrendsView(Stoppable, QWidget):
     """30-minute trends, one row per channel on a shared "minutes ago" axis, sampled from the
-    Room's latest readings (a new reading is one with a newer time) and redrawn once a second,
+    Room's latest readings (a new reading is one with a newer time) and redrawn every 5 s,
     one row per tick.
 
     Every row is built at once; an optional one (EtCO2) stays collapsed until its first
@@ -455,7 +308,7 @@ class TrendsView(Stoppable, QWidget):
         return [row for row in self.rows.values() if row.plot.isVisible()]
 
     def tick(self) -> None:
-        """The next row in turn: with one tick per row, every row is redrawn once a second."""
+        """The next row in turn: every row is redrawn once per TRENDS_ROUND_MS."""
         rows = self._follow()
         if not rows:
             return
