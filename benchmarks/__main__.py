@@ -21,6 +21,7 @@ from benchmarks import (
     bench_feeds,
     bench_ivy,
     bench_lights,
+    bench_live_room,
     bench_music_live,
     bench_music_plan,
     bench_parsers,
@@ -75,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     bench_cold_start.main([])
     print("== the room's window: tile latency, GUI stalls", flush=True)
     bench_ui_tiles.main([])
+    print("== a live room: the window and the demo's devices, CPU (60 s)", flush=True)
+    bench_live_room.main([])
     print("== parsers", flush=True)
     bench_parsers.main([])
     print("== Ivy 450C (ANSAR-B) parser", flush=True)
