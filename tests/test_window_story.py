@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QPushButton, QWidget
+from PySide6.QtWidgets import QWidget
 
 from app.gui import build_window
 from app.runtime import RoomRuntime
@@ -26,6 +26,7 @@ from roomctl.config import load_config
 from roomctl.session import Phase
 from roomctl.timeline.events import Kind
 from roomctl.timeline.store import TimelineStore
+from tests.test_nurse_window import unlock
 from ui.main_window import MainWindow
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -66,13 +67,7 @@ def tap(qtbot, widget: QWidget) -> None:
 
 def test_a_whole_session_by_mouse_start_to_discharge(qtbot, window) -> None:
     win, runtimes = window
-    lock = win.lock_screen
-    assert lock is not None
-    tap(qtbot, lock.name_buttons["demo-nurse"])
-    keys = {k.text(): k for k in lock.findChildren(QPushButton) if k.text() in "0123456789OK"}
-    for digit in "1111":
-        tap(qtbot, keys[digit])
-    tap(qtbot, keys["OK"])
+    unlock(qtbot, win, "demo-nurse", "1111")  # her name, then the PIN on the keypad
 
     tap(qtbot, win.start_page.open_button)
     console = win.console
