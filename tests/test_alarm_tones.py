@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 import numpy as np
 import pytest
 
@@ -10,6 +12,7 @@ from devices.audio.alarm_tones import SAMPLERATE, AlarmTones, pattern
 from roomctl.alarm_sound import REPEAT_S, ToneSchedule
 from roomctl.alarms import Priority
 from roomctl.timeline.events import Kind
+from tests.audio_card import dummy_card
 
 
 def _pulses(samples: np.ndarray) -> int:
@@ -58,18 +61,8 @@ def test_a_missing_staff_device_is_one_technical_alarm() -> None:
 @pytest.mark.system
 def test_the_high_tone_plays_on_a_staff_card(monkeypatch) -> None:
     """On JACK's dummy card the whole pattern plays through PortAudio in real time."""
-    from devices.audio.jack_dummy import JackUnavailable, jack_dummy_card
-
-    try:
-        card_cm = jack_dummy_card(samplerate=SAMPLERATE)
-        card = card_cm.__enter__()
-    except JackUnavailable as exc:
-        import os
-
-        if os.environ.get("ROOMCTL_REQUIRE_AUDIO") == "1":
-            pytest.fail(str(exc), pytrace=False)
-        pytest.skip(str(exc))
-    try:
+    with ExitStack() as stack:
+        card = dummy_card(stack, samplerate=SAMPLERATE)
         import sounddevice as sd
 
         reports: list[tuple[Kind, dict]] = []
@@ -78,5 +71,3 @@ def test_the_high_tone_plays_on_a_staff_card(monkeypatch) -> None:
         sd.wait()
         assert reports == []
         assert card.name
-    finally:
-        card_cm.__exit__(None, None, None)

@@ -41,9 +41,7 @@ from devices.audio import outputs, soundscape_stream
 from devices.audio.jack_dummy import (
     PERIOD,
     DummyCard,
-    JackUnavailable,
     idle_client,
-    jack_dummy_card,
 )
 from devices.audio.outputs import OutputDeviceError, resolve_output_device
 from devices.audio.soundscape_stream import (
@@ -55,9 +53,9 @@ from devices.audio.soundscape_stream import (
 )
 from roomctl.timeline.events import Kind
 from soundscapes.engine import Engine
+from tests.audio_card import dummy_card
 
 REPO = Path(__file__).resolve().parent.parent
-REQUIRE_AUDIO_ENV = "ROOMCTL_REQUIRE_AUDIO"
 RATE = 48000
 BLOCK = BLOCKSIZE  # the room's (and the streams' default) block: 2048 frames
 
@@ -65,21 +63,11 @@ BLOCK = BLOCKSIZE  # the room's (and the streams' default) block: 2048 frames
 # ------------------------------------------------------------------------- the fake card
 
 
-def _missing(reason: str) -> None:
-    if os.environ.get(REQUIRE_AUDIO_ENV) == "1":
-        pytest.fail(f"{REQUIRE_AUDIO_ENV}=1 but {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def jack() -> Iterator[DummyCard]:
     """The demo's JACK dummy card (48 kHz, 2048-frame periods), PortAudio's default output."""
     with ExitStack() as stack:
-        try:
-            card = stack.enter_context(jack_dummy_card(samplerate=RATE, period=PERIOD))
-        except JackUnavailable as exc:
-            _missing(str(exc))
-        yield card
+        yield dummy_card(stack, samplerate=RATE, period=PERIOD)
 
 
 # ------------------------------------------------------------------------- helpers

@@ -20,31 +20,19 @@ from pathlib import Path
 
 import pytest
 
-from devices.audio.jack_dummy import JackUnavailable, jack_dummy_card
 from devices.audio.voice_notes import VoiceNoteError, VoiceRecorder
+from tests.audio_card import dummy_card
 
-REQUIRE_AUDIO_ENV = "ROOMCTL_REQUIRE_AUDIO"
 RATE = 48000
-
-
-def _missing(reason: str) -> None:
-    if os.environ.get(REQUIRE_AUDIO_ENV) == "1":
-        pytest.fail(f"{REQUIRE_AUDIO_ENV}=1 but {reason}", pytrace=False)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
 def jack() -> Iterator[str]:
     """A JACK dummy card (2 in, 2 out at 48 kHz) that PortAudio sees as its default devices."""
     with ExitStack() as stack:
-        try:
-            name = stack.enter_context(
-                jack_dummy_card(
-                    samplerate=RATE, period=512, name=f"roomctl-voice-test-{os.getpid()}"
-                )
-            )
-        except JackUnavailable as exc:
-            _missing(str(exc))
+        name = dummy_card(
+            stack, samplerate=RATE, period=512, name=f"roomctl-voice-test-{os.getpid()}"
+        )
         import sounddevice as sd
 
         inputs = [d for d in sd.query_devices() if d["max_input_channels"] > 0]
