@@ -148,6 +148,51 @@ def _close(bands: list[Band], open_: dict[str, Any] | None, t: float) -> None:
         bands.append(Band(end_t=t, **open_))
 
 
+class _Bands:
+    """Bands from a run of player events: one open at a time, a new one closing it; ``pause``
+    ends the open band and ``resume`` continues it as a new band with the same label; ``stop``
+    ends it for good."""
+
+    def __init__(self) -> None:
+        self.bands: list[Band] = []
+        self.current: dict[str, Any] | None = None
+        self._paused: dict[str, Any] | None = None
+
+    def open(self, t: float, label: str, detail: str) -> None:
+        _close(self.bands, self.current, t)
+        self.current = {"start_t": t, "label": label, "detail": detail}
+        self._paused = None
+
+    def close(self, t: float) -> None:
+        _close(self.bands, self.current, t)
+        self.current = None
+
+    def pause(self, t: float) -> None:
+        _close(self.bands, self.current, t)
+        self._paused, self.current = self.current, None
+
+    def resume(self, t: float) -> None:
+        if self._paused is not None:
+            self.current, self._paused = {**self._paused, "start_t": t}, None
+
+    def stop(self, t: float) -> None:
+        self.close(t)
+        self._paused = None
+
+    def follow(self, action: object, t: float) -> None:
+        """The actions every player reports alike: pause, resume, stop."""
+        if action == "pause":
+            self.pause(t)
+        elif action == "resume":
+            self.resume(t)
+        elif action == "stop":
+            self.stop(t)
+
+    def finish(self, end_t: float) -> tuple[Band, ...]:
+        self.close(end_t)
+        return tuple(self.bands)
+
+
 def _music_events(events: Sequence[Event]) -> list[Event]:
     """The music player's reports of what it did (failures changed nothing audible)."""
     return [e for e in events if e.kind == Kind.MUSIC and e.data.get("outcome", "ok") == "ok"]
@@ -163,78 +208,52 @@ def music_bands(events: Sequence[Event], end_t: float) -> tuple[Band, ...]:
 
 
 def _playlist_bands(music: Sequence[Event], end_t: float) -> tuple[Band, ...]:
-    bands: list[Band] = []
-    current: dict[str, Any] | None = None
-    paused: dict[str, Any] | None = None
+    bands = _Bands()
     for e in music:
         action = e.data.get("action")
         if action in ("play", "plan"):
-            _close(bands, current, e.t)
             planned = e.data.get("planned_s")
             detail = f"planned {float(planned) / 60:.0f} min" if planned else ""
             label = str(e.data.get("playlist") or PurePath(str(e.data.get("path", "music"))).name)
-            current = {"start_t": e.t, "label": label, "detail": detail}
-            paused = None
-        elif action == "pause":
-            _close(bands, current, e.t)
-            paused, current = current, None
-        elif action == "resume" and paused is not None:
-            current, paused = {**paused, "start_t": e.t}, None
-        elif action == "stop":
-            _close(bands, current, e.t)
-            current = paused = None
-    _close(bands, current, end_t)
-    return tuple(bands)
+            bands.open(e.t, label, detail)
+        else:
+            bands.follow(action, e.t)
+    return bands.finish(end_t)
 
 
 def _track_bands(music: Sequence[Event], end_t: float) -> tuple[Band, ...]:
     """Tracks from ``track_start`` to their ``track_end`` (or the next track's start: a
     crossfade overlaps them, the band hands over at the new one's start)."""
-    bands: list[Band] = []
-    current: dict[str, Any] | None = None
-    paused: dict[str, Any] | None = None
+    bands = _Bands()
     path: str | None = None
     for e in music:
         action = e.data.get("action")
         if action == "track_start":
-            _close(bands, current, e.t)
             path = str(e.data.get("path", ""))
             label = PurePath(path).stem or "track"
-            current = {"start_t": e.t, "label": label, "detail": str(e.data.get("playlist", ""))}
-            paused = None
-        elif action == "track_end" and current is not None and e.data.get("path") == path:
-            _close(bands, current, e.t)
-            current = None
-        elif action == "pause":
-            _close(bands, current, e.t)
-            paused, current = current, None
-        elif action == "resume" and paused is not None:
-            current, paused = {**paused, "start_t": e.t}, None
-        elif action == "stop":
-            _close(bands, current, e.t)
-            current = paused = None
-    _close(bands, current, end_t)
-    return tuple(bands)
+            bands.open(e.t, label, str(e.data.get("playlist", "")))
+        elif action == "track_end":
+            if bands.current is not None and e.data.get("path") == path:
+                bands.close(e.t)
+        else:
+            bands.follow(action, e.t)
+    return bands.finish(end_t)
 
 
 def soundscape_bands(events: Sequence[Event], end_t: float) -> tuple[Band, ...]:
     """Which soundscape preset sounded when, from its start or crossfade to the next or a stop."""
-    bands: list[Band] = []
-    current: dict[str, Any] | None = None
+    bands = _Bands()
     for e in events:
         if e.kind != Kind.SOUNDSCAPE or e.data.get("outcome", "ok") != "ok":
             continue
         action = e.data.get("action")
         if action in ("start", "crossfade") and e.data.get("preset"):
-            _close(bands, current, e.t)
             level = e.data.get("level")
             detail = f"level {float(level):.0%}" if isinstance(level, int | float) else ""
-            current = {"start_t": e.t, "label": str(e.data["preset"]), "detail": detail}
+            bands.open(e.t, str(e.data["preset"]), detail)
         elif action == "stop":
-            _close(bands, current, e.t)
-            current = None
-    _close(bands, current, end_t)
-    return tuple(bands)
+            bands.close(e.t)
+    return bands.finish(end_t)
 
 
 def _light_state(data: Mapping[str, Any]) -> tuple[bool, float, float | None]:
